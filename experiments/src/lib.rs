@@ -1,0 +1,1 @@
+//! Experiment specs and the runner (filled by the experiments issue).

@@ -1,0 +1,1 @@
+//! HTML reports (filled by the reports issue).

@@ -1,0 +1,1 @@
+//! Detectors (filled by the detector issues).
