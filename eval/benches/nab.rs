@@ -1,0 +1,2 @@
+//! Placeholder replaced by the NAB bench.
+fn main() {}

@@ -1,0 +1,6 @@
+//! Integration tests of `vigil-eval` against reference implementations (one binary).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod nab_reference;
