@@ -65,18 +65,6 @@ pub enum EvalError {
         /// Last row of the window before it.
         previous_end: usize,
     },
-    /// Timestamps go backwards where the metric needs time order.
-    #[error(
-        "timestamp at row {row} ({value} ms) is earlier than the row before ({previous} ms); hint: sort the rows by time before evaluating"
-    )]
-    TimestampsNotSorted {
-        /// Row where time steps back.
-        row: usize,
-        /// Its timestamp.
-        value: i64,
-        /// The previous row's timestamp.
-        previous: i64,
-    },
     /// A parameter is outside its valid range.
     #[error("{param} = {value} is invalid: {reason}; hint: {hint}")]
     InvalidParam {

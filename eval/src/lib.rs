@@ -7,13 +7,22 @@
 //! * [`labels`]: incident [`Window`]s (inclusive row ranges) and per-row labels.
 //! * [`point`]: point-wise P/R/F1/FPR and the point-adjusted family (always labelled adjusted).
 //! * [`nab`]: the NAB score (three profiles) and its exact corpus threshold search.
+//! * [`threshold`]: threshold policies fitted on validation data; [`sweep`]: sort-once sweeps.
+//! * [`alert`]: alert policy (minimum run, merge gap, cooldown, severity bands).
+//! * [`event`]: incident recall, alert precision, false alarms per day, severities;
+//!   [`delay`]: detection delay per incident.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod alert;
+pub mod delay;
 pub mod error;
+pub mod event;
 pub mod labels;
 pub mod nab;
 pub mod point;
+pub mod sweep;
+pub mod threshold;
 
 pub use error::{EvalError, Result};
 pub use labels::{
