@@ -11,18 +11,23 @@
 //! * [`alert`]: alert policy (minimum run, merge gap, cooldown, severity bands).
 //! * [`event`]: incident recall, alert precision, false alarms per day, severities;
 //!   [`delay`]: detection delay per incident.
+//! * [`curves`]: ROC/PR curves, ROC-AUC, average precision; [`vus`]: VUS-ROC/VUS-PR;
+//!   [`range`]: range-based precision/recall (Tatbul et al.).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod alert;
+pub mod curves;
 pub mod delay;
 pub mod error;
 pub mod event;
 pub mod labels;
 pub mod nab;
 pub mod point;
+pub mod range;
 pub mod sweep;
 pub mod threshold;
+pub mod vus;
 
 pub use error::{EvalError, Result};
 pub use labels::{

@@ -4,3 +4,4 @@
 
 mod common;
 mod nab_reference;
+mod reference_metrics;
