@@ -31,7 +31,7 @@ pub struct DelayStats {
 }
 
 /// Delays of every incident with their summaries over the detected ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DelayReport {
     /// One entry per incident.
     pub incidents: Vec<IncidentDelay>,
@@ -39,6 +39,31 @@ pub struct DelayReport {
     pub rows: Option<DelayStats>,
     /// Summary in milliseconds; `None` when no incident was detected.
     pub ms: Option<DelayStats>,
+}
+
+impl DelayReport {
+    /// Appends the incidents of another series (call [`DelayReport::finish`] after the last).
+    pub fn extend(&mut self, other: DelayReport) {
+        self.incidents.extend(other.incidents);
+    }
+
+    /// Recomputes the summaries from the incidents.
+    pub fn finish(&mut self) {
+        self.rows = stats(
+            self.incidents
+                .iter()
+                .filter_map(|d| d.rows)
+                .map(|r| r as f64)
+                .collect(),
+        );
+        self.ms = stats(
+            self.incidents
+                .iter()
+                .filter_map(|d| d.ms)
+                .map(|m| m as f64)
+                .collect(),
+        );
+    }
 }
 
 /// Delay of each incident to its first alert (allowance `early_ms` as in event metrics).

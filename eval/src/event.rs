@@ -35,7 +35,7 @@ pub fn extended_windows(windows: &[Window], timestamps: &[i64], early_ms: i64) -
 }
 
 /// Event-wise results.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventMetrics {
     /// Labelled incidents.
     pub incidents: usize,
@@ -57,6 +57,47 @@ pub struct EventMetrics {
     pub days: f64,
     /// `false_alarms / days` (0 when the data spans no time).
     pub false_alarms_per_day: f64,
+}
+
+impl EventMetrics {
+    /// Adds the counts of another series (call [`EventMetrics::finish`] after the last one).
+    pub fn add(&mut self, other: &EventMetrics) {
+        self.incidents += other.incidents;
+        self.detected_incidents += other.detected_incidents;
+        self.alerts += other.alerts;
+        self.true_alerts += other.true_alerts;
+        self.false_alarms += other.false_alarms;
+        self.days += other.days;
+    }
+
+    /// Recomputes the ratios from the counts.
+    pub fn finish(&mut self) {
+        self.incident_recall = ratio(self.detected_incidents, self.incidents);
+        self.alert_precision = ratio(self.true_alerts, self.alerts);
+        self.event_f1 = f1(self.alert_precision, self.incident_recall);
+        self.false_alarms_per_day = if self.days > 0.0 {
+            self.false_alarms as f64 / self.days
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Adds per-class counts of another series into `into` (matching classes by name).
+pub fn merge_severities(into: &mut Vec<SeverityMetrics>, more: Vec<SeverityMetrics>) {
+    for m in more {
+        match into.iter_mut().find(|x| x.severity == m.severity) {
+            Some(x) => {
+                x.alerts += m.alerts;
+                x.true_alerts += m.true_alerts;
+                x.labelled_incidents += m.labelled_incidents;
+                x.matched_incidents += m.matched_incidents;
+                x.precision = ratio(x.true_alerts, x.alerts);
+            }
+            None => into.push(m),
+        }
+    }
+    into.sort_by(|a, b| a.severity.cmp(&b.severity));
 }
 
 /// For each incident, the index of the first alert that fires inside it (allowance included).

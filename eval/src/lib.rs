@@ -13,10 +13,13 @@
 //!   [`delay`]: detection delay per incident.
 //! * [`curves`]: ROC/PR curves, ROC-AUC, average precision; [`vus`]: VUS-ROC/VUS-PR;
 //!   [`range`]: range-based precision/recall (Tatbul et al.).
+//! * [`report`]: the combined [`Evaluation`] (deployable vs oracle, threshold-free metrics) with
+//!   the random and null [`baseline`]s beside it.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod alert;
+pub mod baseline;
 pub mod curves;
 pub mod delay;
 pub mod error;
@@ -25,6 +28,7 @@ pub mod labels;
 pub mod nab;
 pub mod point;
 pub mod range;
+pub mod report;
 pub mod sweep;
 pub mod threshold;
 pub mod vus;
@@ -33,3 +37,4 @@ pub use error::{EvalError, Result};
 pub use labels::{
     Window, labels_from_windows, merge_windows, validate_windows, windows_from_labels,
 };
+pub use report::{EvalConfig, EvalSeries, Evaluation, evaluate};

@@ -147,12 +147,42 @@ pub fn adjust_predictions(
     Ok(adjusted)
 }
 
+/// Which adjustment produced a metric; serialised as `"point-adjusted"` or `"PA%K"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Adjustment {
+    /// Classic point adjustment (K = 0).
+    #[serde(rename = "point-adjusted")]
+    PointAdjusted,
+    /// PA%K with K > 0.
+    #[serde(rename = "PA%K")]
+    PaK,
+}
+
+impl Adjustment {
+    /// The adjustment for a K in percent.
+    pub fn for_k(k_percent: f64) -> Self {
+        if k_percent == 0.0 {
+            Adjustment::PointAdjusted
+        } else {
+            Adjustment::PaK
+        }
+    }
+
+    /// Label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Adjustment::PointAdjusted => "point-adjusted",
+            Adjustment::PaK => "PA%K",
+        }
+    }
+}
+
 /// Metrics after PA%K adjustment. The `adjustment` field always says so: adjusted F1 inflates
 /// scores and must never be read as plain F1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AdjustedMetrics {
-    /// Always `"point-adjusted"` (K = 0) or `"PA%K"`.
-    pub adjustment: &'static str,
+    /// Point-adjusted (K = 0) or PA%K.
+    pub adjustment: Adjustment,
     /// The K used, in percent.
     pub k_percent: f64,
     /// Metrics on the adjusted predictions.
@@ -168,11 +198,7 @@ pub fn adjusted_metrics(
     let adjusted = adjust_predictions(predicted, windows, k_percent)?;
     let labels = labels_from_windows(windows, predicted.len());
     Ok(AdjustedMetrics {
-        adjustment: if k_percent == 0.0 {
-            "point-adjusted"
-        } else {
-            "PA%K"
-        },
+        adjustment: Adjustment::for_k(k_percent),
         k_percent,
         metrics: point_metrics(&adjusted, &labels)?,
     })
@@ -256,7 +282,11 @@ mod tests {
             vec![false, true, true, true, true, true, false, false, false]
         );
         let m = adjusted_metrics(&pred, &windows, 0.0).unwrap();
-        assert_eq!(m.adjustment, "point-adjusted");
+        assert_eq!(m.adjustment, Adjustment::PointAdjusted);
+        assert_eq!(
+            serde_json::to_string(&m.adjustment).unwrap(),
+            "\"point-adjusted\""
+        );
         assert_eq!(
             m.metrics.confusion,
             Confusion {
