@@ -15,7 +15,12 @@ use vigil_eval::threshold::{Objective, SeriesScores, best_threshold};
 /// (scores, windows) of every development file, from NAB's numenta per-row results.
 fn nab_corpus() -> Vec<(Vec<f64>, Vec<Window>)> {
     let root = std::env::var_os("VIGIL_SHARED_DATASETS").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/datasets"
+            ))
+        },
         PathBuf::from,
     );
     let results = root.join("nab/reference/results/numenta");

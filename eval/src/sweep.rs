@@ -18,16 +18,17 @@ pub struct SweepPoint {
 /// Distinct thresholds from the highest score down, with cumulative TP/FP counts; also returns
 /// the number of positive rows. Scores must be finite (checked by callers).
 pub fn confusion_sweep(scores: &[f64], labels: &[bool]) -> (Vec<SweepPoint>, usize) {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Sorting (score, label) pairs in place keeps the comparisons cache-friendly.
+    let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let positives = labels.iter().filter(|&&l| l).count();
     let mut out: Vec<SweepPoint> = Vec::new();
     let (mut tp, mut fp) = (0usize, 0usize);
     let mut i = 0;
-    while i < order.len() {
-        let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
-            if labels[order[i]] {
+    while i < pairs.len() {
+        let threshold = pairs[i].0;
+        while i < pairs.len() && pairs[i].0 == threshold {
+            if pairs[i].1 {
                 tp += 1;
             } else {
                 fp += 1;
