@@ -5,15 +5,18 @@
 //! grid or a hill-climb. Policies pool all validation series (a corpus-level threshold), which is
 //! also how NAB tunes its threshold.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+
+mod parse;
+mod stats;
 
 use crate::error::{EvalError, Result, check_finite};
 use crate::labels::{Window, labels_from_windows, validate_windows};
 use crate::nab::{NabProfile, NabSeries, search_threshold};
 use crate::sweep::{adjusted_sweep, best_f1, confusion_sweep};
+
+use stats::sort;
+pub use stats::{MAD_NORMAL_SCALE, mean_std, median_mad_sorted, quantile_sorted};
 
 /// Scores of one series with its labelled incident windows, checked to line up.
 #[derive(Debug, Clone, Copy)]
@@ -88,108 +91,6 @@ pub enum Objective {
         /// NAB profile.
         profile: NabProfile,
     },
-}
-
-impl fmt::Display for Objective {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Objective::PointF1 => f.write_str("f1"),
-            Objective::AdjustedF1 => f.write_str("adjusted-f1"),
-            Objective::Nab { profile } => write!(f, "nab:{profile}"),
-        }
-    }
-}
-
-impl fmt::Display for ThresholdPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ThresholdPolicy::Fixed { value } => write!(f, "fixed:{value}"),
-            ThresholdPolicy::Quantile { q } => write!(f, "quantile:{q}"),
-            ThresholdPolicy::Contamination { rate } => write!(f, "contamination:{rate}"),
-            ThresholdPolicy::TopK { k } => write!(f, "topk:{k}"),
-            ThresholdPolicy::MeanStd { k } => write!(f, "std:{k}"),
-            ThresholdPolicy::MedianMad { k } => write!(f, "mad:{k}"),
-            ThresholdPolicy::Best { objective } => write!(f, "best:{objective}"),
-        }
-    }
-}
-
-const POLICY_HINT: &str = "use fixed:V, quantile:Q, contamination:R, topk:K, std:K, mad:K, best-f1, best-adjusted-f1 or nab[:standard|low-fp|low-fn]";
-
-impl FromStr for ThresholdPolicy {
-    type Err = EvalError;
-
-    fn from_str(input: &str) -> Result<Self> {
-        let text = input.trim().to_ascii_lowercase();
-        let (name, arg) = match text.split_once(':') {
-            Some((n, a)) => (n.trim(), Some(a.trim())),
-            None => (text.as_str(), None),
-        };
-        let fail = |reason: String| EvalError::ParsePolicy {
-            what: "threshold policy",
-            input: input.to_string(),
-            reason,
-            hint: POLICY_HINT,
-        };
-        let number = || -> Result<f64> {
-            let a = arg.ok_or_else(|| fail(format!("`{name}` needs a value after `:`")))?;
-            a.parse::<f64>()
-                .map_err(|e| fail(format!("`{a}` is not a number ({e})")))
-        };
-        let policy = match name {
-            "fixed" => ThresholdPolicy::Fixed { value: number()? },
-            "quantile" | "q" => ThresholdPolicy::Quantile { q: number()? },
-            "contamination" => ThresholdPolicy::Contamination { rate: number()? },
-            "topk" | "top-k" | "top_k" => {
-                let k = number()?;
-                if k < 1.0 || k.fract() != 0.0 {
-                    return Err(fail(format!("k must be a whole number >= 1, got {k}")));
-                }
-                ThresholdPolicy::TopK { k: k as usize }
-            }
-            "std" | "sigma" | "mean-std" => ThresholdPolicy::MeanStd { k: number()? },
-            "mad" | "median-mad" => ThresholdPolicy::MedianMad { k: number()? },
-            "best-f1" | "best_f1" | "f1" => ThresholdPolicy::Best {
-                objective: Objective::PointF1,
-            },
-            "best-adjusted-f1" | "best-pa-f1" | "best_adjusted_f1" => ThresholdPolicy::Best {
-                objective: Objective::AdjustedF1,
-            },
-            "best" => match arg {
-                Some("f1") => ThresholdPolicy::Best {
-                    objective: Objective::PointF1,
-                },
-                Some("adjusted-f1") | Some("pa-f1") => ThresholdPolicy::Best {
-                    objective: Objective::AdjustedF1,
-                },
-                Some(other) if other.starts_with("nab") => {
-                    let profile = other.strip_prefix("nab").unwrap_or("");
-                    let profile = profile.trim_start_matches(':');
-                    ThresholdPolicy::Best {
-                        objective: Objective::Nab {
-                            profile: if profile.is_empty() {
-                                NabProfile::Standard
-                            } else {
-                                profile.parse()?
-                            },
-                        },
-                    }
-                }
-                _ => return Err(fail("`best` needs f1, adjusted-f1 or nab[:profile]".into())),
-            },
-            "nab" => ThresholdPolicy::Best {
-                objective: Objective::Nab {
-                    profile: match arg {
-                        Some(p) => p.parse()?,
-                        None => NabProfile::Standard,
-                    },
-                },
-            },
-            other => return Err(fail(format!("unknown policy `{other}`"))),
-        };
-        policy.check()?;
-        Ok(policy)
-    }
 }
 
 /// A threshold chosen by a policy, with what it achieved on the data it was chosen on.
@@ -367,48 +268,59 @@ pub fn best_threshold(series: &[SeriesScores<'_>], objective: Objective) -> Resu
     }
 }
 
-fn sort(v: &mut [f64]) {
-    v.sort_unstable_by(f64::total_cmp);
-}
-
-/// Quantile of sorted data with linear interpolation (NumPy's default method).
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
+/// The threshold that maximises any metric, for metrics without a sort-once sweep (event F1
+/// after an alert policy, range F1, …). Candidates are the distinct scores, from the highest
+/// down: all of them when there are at most `max_candidates` (then the result is exact), else
+/// `max_candidates` of them evenly spaced in rank. Among equal values the highest threshold
+/// wins. Returns the threshold and the metric there. Cost: one sort plus one metric call per
+/// candidate.
+pub fn best_threshold_by(
+    scores: &[f64],
+    max_candidates: usize,
+    mut metric: impl FnMut(f64) -> Result<f64>,
+) -> Result<(f64, f64)> {
+    check_finite(scores)?;
+    if max_candidates == 0 {
+        return Err(EvalError::InvalidParam {
+            param: "threshold.max_candidates",
+            value: "0".into(),
+            reason: "must be at least 1",
+            hint: "use e.g. 1000, or usize::MAX for every distinct score",
+        });
     }
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let t = h - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    // NumPy's `_lerp`: exact at both ends.
-    Some(if t >= 0.5 {
-        b - (b - a) * (1.0 - t)
+    let mut distinct = scores.to_vec();
+    distinct.sort_unstable_by(|a, b| b.total_cmp(a));
+    distinct.dedup();
+    if distinct.is_empty() {
+        return Err(EvalError::NotEnoughData {
+            what: "a best-threshold search",
+            needed: "at least one score",
+            hint: "give a non-empty series",
+        });
+    }
+    let picks: Vec<f64> = if distinct.len() <= max_candidates {
+        distinct
     } else {
-        a + (b - a) * t
-    })
-}
-
-/// Mean and population standard deviation.
-pub fn mean_std(v: &[f64]) -> Option<(f64, f64)> {
-    if v.is_empty() {
-        return None;
+        let last = (distinct.len() - 1) as f64;
+        let steps = (max_candidates.max(2) - 1) as f64;
+        let mut idx: Vec<usize> = (0..max_candidates.max(2))
+            .map(|k| (k as f64 * last / steps).round() as usize)
+            .collect();
+        idx.dedup();
+        idx.into_iter().map(|i| distinct[i]).collect()
+    };
+    let mut best: Option<(f64, f64)> = None;
+    for t in picks {
+        let value = metric(t)?;
+        if best.is_none_or(|(_, b)| value > b) {
+            best = Some((t, value));
+        }
     }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    Some((mean, var.sqrt()))
-}
-
-/// `1 / Φ⁻¹(3/4)`: scales the MAD to estimate σ under normality.
-pub const MAD_NORMAL_SCALE: f64 = 1.482_602_218_505_602;
-
-/// Median and normal-scaled MAD of sorted data.
-pub fn median_mad_sorted(sorted: &[f64]) -> Option<(f64, f64)> {
-    let median = quantile_sorted(sorted, 0.5)?;
-    let mut dev: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
-    sort(&mut dev);
-    Some((median, quantile_sorted(&dev, 0.5)? * MAD_NORMAL_SCALE))
+    best.ok_or(EvalError::NotEnoughData {
+        what: "a best-threshold search",
+        needed: "at least one candidate threshold",
+        hint: "give a non-empty series",
+    })
 }
 
 #[cfg(test)]
@@ -498,6 +410,27 @@ mod tests {
             fit("best-f1", &scores, &[]),
             Err(EvalError::NotEnoughData { .. })
         ));
+    }
+
+    #[test]
+    fn best_of_any_metric_by_candidates() {
+        use crate::alert::{AlertPolicy, apply_alert_policy};
+        use crate::event::event_metrics;
+        let scores = [0.1, 0.7, 0.2, 0.9, 0.95, 0.3, 0.8, 0.1, 0.6, 0.2];
+        let windows = [Window::new(3, 4)];
+        let t: Vec<i64> = (0..10).collect();
+        let event_f1 = |th: f64| -> Result<f64> {
+            let alerts = apply_alert_policy(&scores, &t, th, &AlertPolicy::default())?;
+            Ok(event_metrics(&alerts, &windows, &t, 0)?.event_f1)
+        };
+        // Only 0.9 and 0.95 catch the incident without false alarms; the higher one wins.
+        let (th, f) = best_threshold_by(&scores, usize::MAX, event_f1).unwrap();
+        assert_eq!((th, f), (0.95, 1.0));
+        // A coarse grid still evaluates the top score first.
+        let (th, _) = best_threshold_by(&scores, 3, event_f1).unwrap();
+        assert_eq!(th, 0.95);
+        assert!(best_threshold_by(&scores, 0, event_f1).is_err());
+        assert!(best_threshold_by(&[], 5, event_f1).is_err());
     }
 
     #[test]
