@@ -250,3 +250,49 @@ fn nab_scorer_matches_nab_reference_for_every_file_detector_and_profile() {
     assert_eq!(checked, 4 * 3 * 31);
     println!("{}", report.join("\n"));
 }
+
+#[test]
+fn evaluate_with_the_nab_policy_reproduces_the_exact_search_on_nab() {
+    use vigil_eval::report::{EvalConfig, EvalSeries, evaluate};
+    use vigil_eval::threshold::{Objective, ThresholdPolicy};
+    use vigil_eval::vus::VusParams;
+
+    let root = shared_datasets();
+    let limits = load_windows(&root);
+    let files: Vec<RowFile> = limits
+        .iter()
+        .map(|(key, l)| load_rows(&root, "numenta", key, l))
+        .collect();
+    // Five-minute steps stand in for timestamps: NAB scoring works on rows.
+    let times: Vec<Vec<i64>> = files
+        .iter()
+        .map(|f| (0..f.scores.len() as i64).map(|i| i * 300_000).collect())
+        .collect();
+    let series: Vec<EvalSeries<'_>> = files
+        .iter()
+        .zip(&times)
+        .map(|(f, t)| EvalSeries::new(&f.scores, &f.windows, t).unwrap())
+        .collect();
+    let objective = Objective::Nab {
+        profile: NabProfile::Standard,
+    };
+    let config = EvalConfig {
+        threshold: ThresholdPolicy::Best { objective },
+        oracle: objective,
+        vus: VusParams {
+            max_window: 4,
+            thresholds: 50,
+        },
+        ..EvalConfig::default()
+    };
+    let e = evaluate(&[], &series, &config).unwrap();
+    assert!(e.in_sample);
+    let searched = &e.nab_optimised[0];
+    assert_eq!(searched.profile, NabProfile::Standard);
+    assert_eq!(e.fitted.value, searched.threshold);
+    assert!((e.deployable.nab[0].raw - searched.raw).abs() < 1e-9);
+    assert_eq!(e.deployable.events.incidents, 53);
+    let baselines = e.baselines.as_ref().unwrap();
+    assert_eq!(baselines.null.nab[0].normalised, Some(0.0));
+    assert!(searched.normalised.unwrap() > baselines.random.nab_optimised[0].normalised.unwrap());
+}
