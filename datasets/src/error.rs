@@ -99,6 +99,82 @@ pub enum DatasetError {
 
     #[error("invalid split: {message}\nhint: {hint}")]
     BadSplit { message: String, hint: String },
+
+    #[error(
+        "{path}: rows have {got} values, but {other} has {expected}\nhint: train and test files of one machine must have the same columns in the same order"
+    )]
+    ColumnMismatch {
+        path: PathBuf,
+        other: PathBuf,
+        expected: usize,
+        got: usize,
+    },
+
+    #[error(
+        "{path}: has {labels} labels, but {data} has {rows} rows\nhint: test_label needs exactly one 0/1 line per row of the test file; the two files may come from different versions of the dataset"
+    )]
+    LabelCount {
+        path: PathBuf,
+        data: PathBuf,
+        labels: usize,
+        rows: usize,
+    },
+
+    #[error(
+        "{path}: {needed} is missing\nhint: every machine needs train/<name>.txt, test/<name>.txt and test_label/<name>.txt; add the missing file or remove the others"
+    )]
+    MissingFile { path: PathBuf, needed: PathBuf },
+
+    #[error(
+        "{path}: line {line}: cannot read segment {text:?}: {reason}\nhint: write one segment per line as `start-end:d1,d2,...` (0-based test rows, 1-based dimensions)"
+    )]
+    SegmentSyntax {
+        path: PathBuf,
+        line: usize,
+        text: String,
+        reason: String,
+    },
+
+    #[error(
+        "{path}: line {line}: segment {segment:?} ends before it starts ({convention})\nhint: swap the two ends, or check that the file follows this layout's end convention"
+    )]
+    SegmentReversed {
+        path: PathBuf,
+        line: usize,
+        segment: String,
+        convention: &'static str,
+    },
+
+    #[error("{path}: line {line}: segment {segment:?} covers test rows {first}..={last}, but the test file has only {rows} rows (0..={max})\nhint: the interpretation file may belong to another machine, or use the other end convention ({convention})", max = rows.saturating_sub(1))]
+    SegmentOutOfBounds {
+        path: PathBuf,
+        line: usize,
+        segment: String,
+        first: usize,
+        last: usize,
+        rows: usize,
+        convention: &'static str,
+    },
+
+    #[error(
+        "{path}: line {line}: dimension {dim} is outside 1..={channels}\nhint: dimensions are 1-based column numbers of the test file ({channels} columns)"
+    )]
+    SegmentDimension {
+        path: PathBuf,
+        line: usize,
+        dim: usize,
+        channels: usize,
+    },
+
+    #[error(
+        "{path}: the file name does not carry UCR labels: {reason}\nhint: name the file `<id>_UCR_Anomaly_<name>_<trainEnd>_<anomStart>_<anomEnd>.txt`, as in the UCR archive"
+    )]
+    UcrName { path: PathBuf, reason: String },
+
+    #[error(
+        "{path}: the labels in the file name do not fit the series: {reason}\nhint: the name must satisfy trainEnd <= anomStart < anomEnd <= number of values; check that the file is complete and correctly named"
+    )]
+    UcrLabels { path: PathBuf, reason: String },
 }
 
 impl DatasetError {

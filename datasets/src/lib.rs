@@ -7,7 +7,14 @@
 
 pub mod error;
 pub mod model;
+mod numtext;
+pub mod smd;
+pub mod split;
 pub mod summary;
+pub mod ucr;
 
 pub use error::{DatasetError, Result};
 pub use model::{Dataset, Incident, Layout, Series, Warning};
+pub use smd::{load_asd, load_smd};
+pub use split::{Split, SplitSpec, probationary_rows, rolling_origin, split};
+pub use ucr::load_ucr;

@@ -1,0 +1,9 @@
+//! One integration-test binary for the crate (one link); each area is a module.
+
+mod rowbased_fixtures;
+mod split;
+
+mod loaders {
+    mod smd;
+    mod ucr;
+}
