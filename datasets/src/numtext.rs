@@ -48,20 +48,27 @@ pub(crate) fn parse_cell(cell: &str) -> Option<f64> {
     }
 }
 
-/// A comma-separated matrix without header, row-major.
-#[derive(Debug)]
-pub(crate) struct Matrix {
-    /// rows × cols values, row-major.
-    pub values: Vec<f64>,
+/// The shape of a matrix read by [`parse_matrix`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
     pub rows: usize,
     pub cols: usize,
 }
 
-/// Reads a comma-separated matrix with no header. The first row fixes the column count; a row
-/// with another count is a [`DatasetError::RaggedRow`]. Columns are named `dim_<k>` (1-based)
-/// in errors.
-pub(crate) fn parse_matrix(path: &Path, text: &str) -> Result<Matrix> {
-    let mut values = Vec::with_capacity(text.len() / 6);
+/// Number of lines in `text`, an upper bound on its rows (used to allocate once).
+fn line_count(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+/// Reads a comma-separated matrix with no header, appending its values row-major to `values`
+/// (which is grown once, to the exact size for files without blank lines). The first row fixes
+/// the column count; a row with another count is a [`DatasetError::RaggedRow`]. Columns are
+/// named `dim_<k>` (1-based) in errors.
+pub(crate) fn parse_matrix(path: &Path, text: &str, values: &mut Vec<f64>) -> Result<Shape> {
+    let first_cols = data_lines(text)
+        .next()
+        .map_or(0, |l| l.bytes().filter(|&b| b == b',').count() + 1);
+    values.reserve_exact(line_count(text.trim_end()) * first_cols);
     let mut cols = 0usize;
     let mut rows = 0usize;
     for (index, line) in data_lines(text).enumerate() {
@@ -100,7 +107,7 @@ pub(crate) fn parse_matrix(path: &Path, text: &str) -> Result<Matrix> {
         }
         rows += 1;
     }
-    Ok(Matrix { values, rows, cols })
+    Ok(Shape { rows, cols })
 }
 
 /// Reads a 0/1 label file, one label per line.
@@ -122,7 +129,7 @@ pub(crate) fn parse_labels(path: &Path, text: &str) -> Result<Vec<bool>> {
 /// Reads whitespace-separated numbers (any mix of spaces, tabs and newlines). Rows in errors
 /// are 1-based value positions, which equal line numbers for one-value-per-line files.
 pub(crate) fn parse_whitespace_values(path: &Path, text: &str) -> Result<Vec<f64>> {
-    let mut values = Vec::with_capacity(text.len() / 16);
+    let mut values = Vec::with_capacity(line_count(text.trim_end()));
     for token in text.split_ascii_whitespace() {
         let value = parse_cell(token).ok_or_else(|| DatasetError::BadValue {
             path: path.to_path_buf(),
@@ -145,21 +152,24 @@ mod tests {
 
     #[test]
     fn matrix_reads_rows_and_tolerates_crlf_and_trailing_blank_lines() {
-        let m = parse_matrix(p(), "1,2,3\r\n4, 5 ,6e-1\n\n\n").expect("parses");
-        assert_eq!((m.rows, m.cols), (2, 3));
-        assert_eq!(m.values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 0.6]);
+        let mut values = vec![-1.0];
+        let shape = parse_matrix(p(), "1,2,3\r\n4, 5 ,6e-1\n\n\n", &mut values).expect("parses");
+        assert_eq!(shape, Shape { rows: 2, cols: 3 });
+        assert_eq!(values, vec![-1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.6], "appends");
+        assert_eq!(values.capacity(), values.len(), "allocated once, exactly");
     }
 
     #[test]
     fn matrix_empty_cell_and_nan_are_missing() {
-        let m = parse_matrix(p(), "1,,NaN\n").expect("parses");
-        assert_eq!(m.values[0], 1.0);
-        assert!(m.values[1].is_nan() && m.values[2].is_nan());
+        let mut values = Vec::new();
+        parse_matrix(p(), "1,,NaN\n", &mut values).expect("parses");
+        assert_eq!(values[0], 1.0);
+        assert!(values[1].is_nan() && values[2].is_nan());
     }
 
     #[test]
     fn matrix_names_row_and_column_of_a_bad_value() {
-        let err = parse_matrix(p(), "1,2\n3,x4\n").expect_err("bad value");
+        let err = parse_matrix(p(), "1,2\n3,x4\n", &mut Vec::new()).expect_err("bad value");
         match err {
             DatasetError::BadValue {
                 row, column, value, ..
@@ -169,14 +179,14 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(
-            parse_matrix(p(), "1,inf\n"),
+            parse_matrix(p(), "1,inf\n", &mut Vec::new()),
             Err(DatasetError::BadValue { row: 1, .. })
         ));
     }
 
     #[test]
     fn matrix_ragged_and_blank_middle_rows_are_errors() {
-        let err = parse_matrix(p(), "1,2\n3,4\n5\n").expect_err("ragged");
+        let err = parse_matrix(p(), "1,2\n3,4\n5\n", &mut Vec::new()).expect_err("ragged");
         assert!(matches!(
             err,
             DatasetError::RaggedRow {
@@ -186,7 +196,7 @@ mod tests {
                 ..
             }
         ));
-        let err = parse_matrix(p(), "1,2\n\n5,6\n").expect_err("blank row");
+        let err = parse_matrix(p(), "1,2\n\n5,6\n", &mut Vec::new()).expect_err("blank row");
         assert!(matches!(
             err,
             DatasetError::RaggedRow { row: 2, got: 0, .. }

@@ -199,9 +199,18 @@ fn load_machine(
 ) -> Result<Series> {
     let matrix_hint = "each row holds the comma-separated metric values of one time step";
     let train_path = part(dir, "train", name);
-    let train = parse_matrix(&train_path, &read_text(&train_path, matrix_hint)?)?;
+    let mut values = Vec::new();
+    let train = parse_matrix(
+        &train_path,
+        &read_text(&train_path, matrix_hint)?,
+        &mut values,
+    )?;
     let test_path = part(dir, "test", name);
-    let test = parse_matrix(&test_path, &read_text(&test_path, matrix_hint)?)?;
+    let test = parse_matrix(
+        &test_path,
+        &read_text(&test_path, matrix_hint)?,
+        &mut values,
+    )?;
     if test.cols != train.cols {
         return Err(DatasetError::ColumnMismatch {
             path: test_path,
@@ -289,8 +298,7 @@ fn load_machine(
     }
 
     let rows = train.rows + test.rows;
-    let mut values = train.values;
-    values.extend_from_slice(&test.values);
+    values.shrink_to_fit(); // a no-op unless the files had blank lines
     let values = Array2::from_shape_vec((rows, train.cols), values).map_err(|e| {
         DatasetError::format(
             &test_path,
