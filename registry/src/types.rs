@@ -247,6 +247,8 @@ pub struct RunFilter {
     pub experiment: Option<String>,
     /// Only this status.
     pub status: Option<RunStatus>,
+    /// Only runs of this spec hash (e.g. every fold of one candidate).
+    pub spec_hash: Option<String>,
     /// At most this many, newest first.
     pub limit: Option<u32>,
 }

@@ -115,6 +115,15 @@ fn whole_run_round_trip(db: &TestDb) {
         ..RunFilter::default()
     };
     assert!(registry.runs(&failed).expect("runs").is_empty());
+    let by_spec = |hash: &str| RunFilter {
+        spec_hash: Some(hash.to_owned()),
+        status: Some(RunStatus::Finished),
+        experiment: Some("exp".to_owned()),
+        limit: Some(5),
+    };
+    let spec_hash = record.info.spec_hash.clone().expect("spec hash");
+    assert_eq!(registry.runs(&by_spec(&spec_hash)).expect("runs").len(), 1);
+    assert!(registry.runs(&by_spec("other")).expect("runs").is_empty());
 
     let datasets = registry.datasets().expect("datasets");
     assert_eq!(datasets.len(), 2);

@@ -70,6 +70,9 @@ pub enum RegistryCommand {
         /// Only runs with this status.
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
+        /// Only runs of this spec hash.
+        #[arg(long)]
+        spec_hash: Option<String>,
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -174,11 +177,13 @@ pub fn run(args: &RegistryArgs) -> anyhow::Result<ExitCode> {
         RegistryCommand::Runs {
             experiment,
             status,
+            spec_hash,
             limit,
         } => {
             let runs = registry.runs(&RunFilter {
                 experiment: experiment.clone(),
                 status: status.map(RunStatus::from),
+                spec_hash: spec_hash.clone(),
                 limit: Some(*limit),
             })?;
             out.emit(&runs, || {

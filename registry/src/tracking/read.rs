@@ -104,6 +104,10 @@ impl AsyncRegistry {
             n += 1;
             conditions.push(format!("status = ${n}"));
         }
+        if filter.spec_hash.is_some() {
+            n += 1;
+            conditions.push(format!("spec_hash = ${n}"));
+        }
         let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs");
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -120,6 +124,9 @@ impl AsyncRegistry {
         }
         if let Some(status) = filter.status {
             query = query.bind(status.as_str());
+        }
+        if let Some(spec_hash) = &filter.spec_hash {
+            query = query.bind(spec_hash.as_str());
         }
         if let Some(limit) = filter.limit {
             query = query.bind(i64::from(limit));
