@@ -16,6 +16,27 @@
 //! Two faces: [`Registry`] is blocking (it owns a small tokio runtime) for the CLI and the
 //! rayon-based experiment runner; [`AsyncRegistry`] is the async core for async callers.
 //! Do not call [`Registry`] methods from inside an async runtime: use [`AsyncRegistry`] there.
+//!
+//! ```no_run
+//! use vigil_registry::{ExpectedAlias, MetricPoint, Registry, RunInfo, RunRecord};
+//!
+//! # fn main() -> vigil_registry::Result<()> {
+//! let registry = Registry::open("sqlite://./vigil.db")?;
+//! let mut info = RunInfo::new("nab-ewma");
+//! info.trial_key = Some("spec-3f2a/fold-0".into());
+//! // Resuming a sweep: skip trials that already finished.
+//! if registry.find_finished_run("nab-ewma", "spec-3f2a/fold-0")?.is_none() {
+//!     let mut record = RunRecord::finished(info);
+//!     record.params.insert("alpha".into(), "0.3".into());
+//!     record.metrics.push(MetricPoint::new("f1", 0.71, 0));
+//!     let run_id = registry.log_run(&record)?; // all of it, or nothing
+//!     # let _ = run_id;
+//! }
+//! // Promote version 4 only if champion still points at version 3.
+//! registry.move_alias("cpu", "champion", 4, ExpectedAlias::At(3), "ci", "F1 +0.04")?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod artifacts;
 mod blocking;
