@@ -4,6 +4,7 @@
 pub mod child;
 pub mod fixtures;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -160,7 +161,9 @@ impl PgGuard {
                 if std::env::var_os("CI").is_some() {
                     panic!("{message} (CI is set, so PostgreSQL tests must run)");
                 }
-                eprintln!("SKIPPED: {message}");
+                // Written to the process's stderr directly: libtest captures `eprintln!`
+                // of passing tests, and a skip must never be silent.
+                let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
                 None
             }
         }
