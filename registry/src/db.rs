@@ -286,9 +286,12 @@ where
     }
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for a multi-row insert.
-pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
-    let mut sql = String::with_capacity(rows * cols * 5);
+/// The `VALUES` list of a multi-row insert: `($1, $2), ($3, $4), …` on PostgreSQL,
+/// `(?, ?), (?, ?), …` on SQLite. SQLite looks up a named parameter (`$N`) by a linear scan,
+/// which makes binding a statement with thousands of `$N` quadratic (it cost ~100 µs per
+/// metric row at 1,200 rows per statement); anonymous `?` parameters bind in constant time.
+pub(crate) fn value_rows(backend: Backend, rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 6);
     let mut n = 0;
     for row in 0..rows {
         if row > 0 {
@@ -300,8 +303,13 @@ pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
                 sql.push_str(", ");
             }
             n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
         }
         sql.push(')');
     }
@@ -346,8 +354,12 @@ mod tests {
 
     #[test]
     fn placeholders_number_across_rows() {
-        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(value_rows(1, 1), "($1)");
+        assert_eq!(
+            value_rows(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(value_rows(Backend::Postgres, 1, 1), "($1)");
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]

@@ -73,9 +73,9 @@ impl AsyncRegistry {
                 Some(record.ended_at_ms),
             )
             .await?;
-            insert_key_values(conn, "run_params", id, &record.params).await?;
-            insert_key_values(conn, "run_tags", id, &record.tags).await?;
-            insert_metrics(conn, id, &record.metrics).await?;
+            insert_key_values(self.db.backend, conn, "run_params", id, &record.params).await?;
+            insert_key_values(self.db.backend, conn, "run_tags", id, &record.tags).await?;
+            insert_metrics(self.db.backend, conn, id, &record.metrics).await?;
             insert_run_artifacts(conn, id, &record.artifacts).await?;
             insert_run_datasets(conn, id, &record.datasets).await?;
             commit(tx, "run").await
@@ -104,7 +104,7 @@ impl AsyncRegistry {
         with_retry("log params", || async move {
             let mut tx = self.db.begin_write().await?;
             lock_running(&mut tx, run_id).await?;
-            insert_key_values(&mut tx, "run_params", run_id, params).await?;
+            insert_key_values(self.db.backend, &mut tx, "run_params", run_id, params).await?;
             commit(tx, "params").await
         })
         .await
@@ -116,7 +116,7 @@ impl AsyncRegistry {
         with_retry("log metrics", || async move {
             let mut tx = self.db.begin_write().await?;
             lock_running(&mut tx, run_id).await?;
-            insert_metrics(&mut tx, run_id, metrics).await?;
+            insert_metrics(self.db.backend, &mut tx, run_id, metrics).await?;
             commit(tx, "metrics").await
         })
         .await

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::AsyncRegistry;
-use crate::db::value_rows;
+use crate::db::{Backend, value_rows};
 use crate::error::{RegistryError, Result, is_unique_violation};
 use crate::names::{validate_artifact_name, validate_digest, validate_key, validate_name};
 use crate::types::{DatasetUse, MetricPoint, NamedArtifact, RunInfo, RunStatus, now_ms};
@@ -130,6 +130,7 @@ pub(crate) async fn ensure_experiment(conn: &mut AnyConnection, name: &str) -> R
 }
 
 pub(crate) async fn insert_key_values(
+    backend: Backend,
     conn: &mut AnyConnection,
     table: &'static str,
     run_id: &str,
@@ -139,7 +140,7 @@ pub(crate) async fn insert_key_values(
     for chunk in pairs.chunks(MAX_BINDS / 3) {
         let sql = format!(
             "INSERT INTO {table} (run_id, key, value) VALUES {}",
-            value_rows(chunk.len(), 3)
+            value_rows(backend, chunk.len(), 3)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (key, value) in chunk {
@@ -169,6 +170,7 @@ pub(crate) async fn insert_key_values(
 }
 
 pub(crate) async fn insert_metrics(
+    backend: Backend,
     conn: &mut AnyConnection,
     run_id: &str,
     metrics: &[MetricPoint],
@@ -176,7 +178,7 @@ pub(crate) async fn insert_metrics(
     for chunk in metrics.chunks(MAX_BINDS / 5) {
         let sql = format!(
             "INSERT INTO run_metrics (run_id, key, step, timestamp_ms, value) VALUES {}",
-            value_rows(chunk.len(), 5)
+            value_rows(backend, chunk.len(), 5)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for point in chunk {
