@@ -99,6 +99,11 @@ pub enum DatasetError {
 
     #[error("invalid split: {message}\nhint: {hint}")]
     BadSplit { message: String, hint: String },
+
+    /// A synthetic-generator setting breaks a rule; `key` is its path in the config
+    /// (`metrics[2].daily_amplitude`, `anomalies.min_start_fraction`).
+    #[error("synthetic config: {key}: {reason}\nhint: {hint}")]
+    InvalidSynthConfig { key: String, reason: String, hint: String },
 }
 
 impl DatasetError {

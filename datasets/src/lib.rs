@@ -7,6 +7,8 @@
 
 pub mod error;
 pub mod model;
+pub mod synth;
 
 pub use error::{DatasetError, Result};
 pub use model::{Dataset, Incident, Layout, Series, Warning};
+pub use synth::{AnomalyKind, SynthConfig, generate, write_synth};
