@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod model;
+pub mod summary;
 pub mod synth;
 
 pub use error::{DatasetError, Result};
