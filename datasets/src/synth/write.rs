@@ -68,6 +68,19 @@ fn check_name(dir: &Path, series: &Series) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && name != "labels"
         && name != "synth";
+    if let Some(column) = series
+        .columns
+        .iter()
+        .find(|c| c.as_str() == "timestamp" || c.contains([',', '"', '\n', '\r']))
+    {
+        return Err(DatasetError::format(
+            dir,
+            format!(
+                "series {name:?} has a column named {column:?}, which cannot be a CSV value column here"
+            ),
+            "rename the column (not `timestamp`, no commas, quotes or line breaks)",
+        ));
+    }
     if usable {
         Ok(())
     } else {

@@ -149,6 +149,11 @@ fn unwritable_names_and_paths_are_errors() {
         "{err}"
     );
 
+    let mut ds = gen_ok(&cfg);
+    ds.series[1].columns[0] = "timestamp".into();
+    let err = write_synth(&ds, &cfg, tmp.path()).expect_err("column clash");
+    assert!(err.to_string().contains("\"timestamp\""), "{err}");
+
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").expect("write");
     let err = write_synth(&gen_ok(&cfg), &cfg, &file.join("sub")).expect_err("parent is a file");
