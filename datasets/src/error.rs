@@ -175,6 +175,11 @@ pub enum DatasetError {
         "{path}: the labels in the file name do not fit the series: {reason}\nhint: the name must satisfy trainEnd <= anomStart < anomEnd <= number of values; check that the file is complete and correctly named"
     )]
     UcrLabels { path: PathBuf, reason: String },
+
+    /// A synthetic-generator setting breaks a rule; `key` is its path in the config
+    /// (`metrics[2].daily_amplitude`, `anomalies.min_start_fraction`).
+    #[error("synthetic config: {key}: {reason}\nhint: {hint}")]
+    InvalidSynthConfig { key: String, reason: String, hint: String },
 }
 
 impl DatasetError {

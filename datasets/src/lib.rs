@@ -11,10 +11,12 @@ mod numtext;
 pub mod smd;
 pub mod split;
 pub mod summary;
+pub mod synth;
 pub mod ucr;
 
 pub use error::{DatasetError, Result};
 pub use model::{Dataset, Incident, Layout, Series, Warning};
 pub use smd::{load_asd, load_smd};
 pub use split::{Split, SplitSpec, probationary_rows, rolling_origin, split};
+pub use synth::{AnomalyKind, SynthConfig, generate, write_synth};
 pub use ucr::load_ucr;

@@ -2,6 +2,7 @@
 
 mod rowbased_fixtures;
 mod split;
+mod synth;
 
 mod loaders {
     mod smd;
