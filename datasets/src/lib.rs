@@ -5,18 +5,31 @@
 //! `i64` millisecond UTC timestamps in file order and an `ndarray::Array2<f64>` of
 //! rows × channels, NaN marking a missing value.
 
+pub mod detect;
 pub mod error;
+pub mod generic;
+pub mod labels;
 pub mod model;
+pub mod nab;
 mod numtext;
+pub mod prometheus;
 pub mod smd;
 pub mod split;
 pub mod summary;
 pub mod synth;
+pub mod timestamp;
 pub mod ucr;
+pub mod validate;
 
+pub use detect::{LoadOptions, detect_layout, load};
 pub use error::{DatasetError, Result};
+pub use generic::{GenericOptions, load_generic, write_csv, write_parquet};
+pub use labels::{LabelRow, attach_labels, read_labels, write_labels_csv};
 pub use model::{Dataset, Incident, Layout, Series, Warning};
+pub use nab::{load_nab, load_nab_with_windows};
+pub use prometheus::load_prometheus;
 pub use smd::{load_asd, load_smd};
 pub use split::{Split, SplitSpec, probationary_rows, rolling_origin, split};
 pub use synth::{AnomalyKind, SynthConfig, generate, write_synth};
+pub use timestamp::{format_timestamp, parse_timestamp};
 pub use ucr::load_ucr;

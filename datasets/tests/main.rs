@@ -5,6 +5,13 @@ mod split;
 mod synth;
 
 mod loaders {
+    mod common;
+    mod fingerprint;
+    mod generic;
+    mod labels;
+    mod nab;
+    mod parquet;
+    mod prometheus;
     mod smd;
     mod ucr;
 }
