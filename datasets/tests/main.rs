@@ -1,3 +1,12 @@
-//! One integration-test binary for the datasets crate (one link instead of one per file).
+//! Integration tests of vigil-datasets: one binary, one module per area.
 
+mod loaders {
+    mod common;
+    mod fingerprint;
+    mod generic;
+    mod labels;
+    mod nab;
+    mod parquet;
+    mod prometheus;
+}
 mod synth;
