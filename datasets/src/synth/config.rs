@@ -242,7 +242,8 @@ pub enum AnomalyKind {
     LevelShift,
     /// The noise grows to `(1 + k/2)` times its usual standard deviation.
     VarianceChange,
-    /// A ramp that reaches `±k·σ` at the end of its segment (a leak), then drops back (restart).
+    /// A ramp that reaches `±k·σ` at the end of its segment (a leak), then drops back (a
+    /// restart); when it persists, it ramps to the last row of the series.
     TrendDrift,
     /// The daily pattern runs `1.5·k` hours late (a timezone or batch-schedule change).
     SeasonalBreak,

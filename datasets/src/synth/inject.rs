@@ -18,10 +18,8 @@ pub(crate) struct Planned {
     pub(crate) kind: AnomalyKind,
     /// First row it may alter.
     pub(crate) start: usize,
-    /// Rows it may alter (`start .. start + rows`).
+    /// Rows it may alter (`start .. start + rows`); a persistent anomaly runs to the last row.
     pub(crate) rows: usize,
-    /// Rows of the drawn duration; differs from `rows` only when the anomaly persists.
-    pub(crate) nominal_rows: usize,
     /// Magnitude in local noise standard deviations.
     pub(crate) magnitude: f64,
     /// +1 or −1 for the kinds that can go either way.
@@ -68,7 +66,6 @@ pub(crate) fn plan(
             kind,
             start: 0,
             rows,
-            nominal_rows: rows,
             magnitude,
             sign,
         });
@@ -183,7 +180,8 @@ pub(crate) fn inject(
                 }
             }
             AnomalyKind::TrendDrift => {
-                let slope = p.sign * k / p.nominal_rows as f64;
+                // Reaches ±k at the window's last row, also when it persists to the end.
+                let slope = p.sign * k / p.rows as f64;
                 for (i, v) in values[a..=b].iter_mut().enumerate() {
                     *v = shift(*v, slope * (i + 1) as f64);
                 }
@@ -201,7 +199,13 @@ pub(crate) fn inject(
                 }
             }
             AnomalyKind::FlatLine => {
-                let held = if a > 0 { values[a - 1] } else { values[a] };
+                // The last good observation before the onset (a gap may end just before it).
+                let held = values[..a]
+                    .iter()
+                    .rev()
+                    .find(|v| !v.is_nan())
+                    .copied()
+                    .unwrap_or(clean.values[a]);
                 values[a..=b].iter_mut().for_each(|v| *v = held);
             }
             AnomalyKind::Gap => values[a..=b].iter_mut().for_each(|v| *v = f64::NAN),
@@ -258,8 +262,6 @@ mod tests {
             }
             let last = placed.last().expect("non-empty");
             assert!(last.start + last.rows <= length);
-            let persists = placed.iter().filter(|p| p.rows != p.nominal_rows).count();
-            assert!(persists <= 1);
             if placed.iter().any(|p| p.kind.can_persist()) {
                 // With probability 1 one of them persists, and it is the last one.
                 assert!(last.kind.can_persist(), "seed {seed}: {placed:?}");

@@ -51,7 +51,7 @@ pub use config::{
     AnomalyConfig, AnomalyKind, DEFAULT_LENGTH, DEFAULT_START_MS, DEFAULT_STEP_MS, KindDurations,
     MIN_LENGTH, MetricProfile, MinutesRange, NoiseModel, Sawtooth, Seasonality, SynthConfig,
 };
-pub use write::{SYNTH_CONFIG_FILE, SYNTH_LABELS_FILE, format_timestamp_ms, write_synth};
+pub use write::{SYNTH_CONFIG_FILE, SYNTH_LABELS_FILE, write_synth};
 
 use crate::error::Result;
 use crate::model::{Dataset, Layout, Series};
@@ -140,7 +140,7 @@ pub fn generate_checked(valid: &ValidSynthConfig) -> Result<Dataset> {
             config.metrics.len(),
             config.length,
             config.step_ms as f64 / 1000.0,
-            format_timestamp_ms(config.start_ms).unwrap_or_else(|| config.start_ms.to_string()),
+            crate::timestamp::format_timestamp(config.start_ms),
         ),
         series,
         warnings: Vec::new(),

@@ -159,3 +159,24 @@ fn unwritable_names_and_paths_are_errors() {
     let err = write_synth(&gen_ok(&cfg), &cfg, &file.join("sub")).expect_err("parent is a file");
     assert!(err.to_string().contains("a-file"), "{err}");
 }
+
+#[test]
+fn the_generic_loader_reads_the_written_folder_back_identically() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for seed in [7, 8] {
+        let dir = tmp.path().join(format!("synth-{seed}"));
+        let cfg = config(seed);
+        let ds = gen_ok(&cfg);
+        write_synth(&ds, &cfg, &dir).expect("write");
+        let back = vigil_datasets::load_generic(&dir, &vigil_datasets::GenericOptions::default())
+            .unwrap_or_else(|e| panic!("load_generic: {e}"));
+        assert_eq!(back.fingerprint(), ds.fingerprint(), "seed {seed}");
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        let names = |d: &Dataset| d.series.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&back), names(&ds));
+        for (a, b) in ds.series.iter().zip(&back.series) {
+            assert_eq!(a.incidents, b.incidents, "seed {seed} {}", a.name);
+            assert_eq!(a.nan_count(), b.nan_count());
+        }
+    }
+}

@@ -245,9 +245,16 @@ fn variance_change_raises_the_noise_and_drift_ramps() {
         // Extra noise σ·sqrt(f² − 1) with f = 1 + k/2 ∈ [3, 5].
         assert!(sd > 2.0 * sigma && sd < 7.0 * sigma, "extra noise sd {sd}");
     }
-    let cfg = gaussian_config(AnomalyKind::TrendDrift, sigma);
+    let mut cfg = gaussian_config(AnomalyKind::TrendDrift, sigma);
+    cfg.anomalies.persist_probability = 1.0;
     let (ds, clean) = (gen_ok(&cfg), clean_twin(&cfg));
-    for (lo, hi) in ds.series[0].incident_row_ranges() {
+    let ranges = ds.series[0].incident_row_ranges();
+    assert_eq!(
+        ranges.last().map(|r| r.1),
+        Some(cfg.length - 1),
+        "the last drift persists"
+    );
+    for (lo, hi) in ranges {
         let d = |r: usize| ds.series[0].values[[r, 0]] - clean.series[0].values[[r, 0]];
         let (first, last) = (d(lo), d(hi));
         assert!(

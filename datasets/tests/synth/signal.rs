@@ -124,3 +124,29 @@ fn clamps_hold_with_and_without_anomalies() {
         }
     }
 }
+
+#[test]
+fn anomalies_stay_within_a_plausible_envelope() {
+    // Every level shift or drift that can persist does, the case where a runaway would show.
+    for seed in 0..12 {
+        let mut cfg = config(seed);
+        cfg.anomalies.persist_probability = 1.0;
+        let (ds, clean) = (gen_ok(&cfg), clean_twin(&cfg));
+        for s in &ds.series {
+            let base = column(series(&clean, &s.name));
+            let top = base.iter().copied().fold(f64::MIN, f64::max);
+            let values = column(s);
+            assert!(values.iter().all(|v| v.is_nan() || v.is_finite()));
+            let worst = values
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .fold(f64::MIN, f64::max);
+            assert!(
+                worst <= 200.0 * top,
+                "seed {seed} {}: {worst} vs clean max {top}",
+                s.name
+            );
+        }
+    }
+}
