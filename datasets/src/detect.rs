@@ -69,18 +69,26 @@ pub fn detect_layout(path: &Path) -> Result<Layout> {
     };
     let metadata = std::fs::metadata(path).map_err(|e| DatasetError::io(path, e))?;
     if metadata.is_file() {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         return match extension(path).as_deref() {
             Some("txt") if is_ucr_name(name) => Ok(Layout::Ucr),
             Some("json") => Ok(Layout::Prometheus),
             Some("csv" | "parquet") => Ok(Layout::Generic),
-            _ => Err(unknown(format!("{name:?} is not a .csv, .parquet, .json or UCR .txt file"))),
+            _ => Err(unknown(format!(
+                "{name:?} is not a .csv, .parquet, .json or UCR .txt file"
+            ))),
         };
     }
     if path.join("data").is_dir() && path.join("labels").join("combined_windows.json").is_file() {
         return Ok(Layout::Nab);
     }
-    if ["train", "test", "test_label"].iter().all(|d| path.join(d).is_dir()) {
+    if ["train", "test", "test_label"]
+        .iter()
+        .all(|d| path.join(d).is_dir())
+    {
         return Ok(if path.join("anomaly_type.csv").is_file() {
             Layout::Asd
         } else {
@@ -97,19 +105,25 @@ pub fn detect_layout(path: &Path) -> Result<Layout> {
         let name = name.to_string_lossy();
         match extension(&file).as_deref() {
             Some("txt") if is_ucr_name(&name) => ucr += 1,
-            Some("csv" | "parquet") if !name.starts_with("labels.") && name != "index.csv" => tables += 1,
+            Some("csv" | "parquet") if !name.starts_with("labels.") && name != "index.csv" => {
+                tables += 1
+            }
             _ => {}
         }
     }
     match (ucr, tables) {
-        (0, 0) => Err(unknown("the folder holds no data files of a known layout".into())),
+        (0, 0) => Err(unknown(
+            "the folder holds no data files of a known layout".into(),
+        )),
         (u, _) if u > 0 => Ok(Layout::Ucr),
         _ => Ok(Layout::Generic),
     }
 }
 
 fn extension(path: &Path) -> Option<String> {
-    path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
 }
 
 fn is_ucr_name(name: &str) -> bool {
@@ -151,7 +165,10 @@ mod tests {
         std::fs::write(generic.join("cpu.csv"), "timestamp,value\n").expect("write");
         std::fs::write(generic.join("labels.csv"), "series,start,end\n").expect("write");
         assert_eq!(detect_layout(&generic).expect("generic"), Layout::Generic);
-        assert_eq!(detect_layout(&generic.join("cpu.csv")).expect("csv"), Layout::Generic);
+        assert_eq!(
+            detect_layout(&generic.join("cpu.csv")).expect("csv"),
+            Layout::Generic
+        );
 
         let prom = root.join("export.json");
         std::fs::write(&prom, "{}").expect("write");
@@ -164,7 +181,10 @@ mod tests {
         std::fs::write(dir.path().join("notes.md"), "hello").expect("write");
         let err = detect_layout(dir.path()).expect_err("no layout");
         let message = err.to_string();
-        assert!(message.contains(&dir.path().display().to_string()), "{message}");
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
         assert!(message.contains("hint:"), "{message}");
 
         let odd = dir.path().join("notes.md");

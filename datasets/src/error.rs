@@ -22,7 +22,9 @@ pub enum DatasetError {
     #[error("{path}: the file is empty\nhint: {hint}")]
     EmptyFile { path: PathBuf, hint: String },
 
-    #[error("{path}: the file has a header but no data rows\nhint: a series needs at least one row of values")]
+    #[error(
+        "{path}: the file has a header but no data rows\nhint: a series needs at least one row of values"
+    )]
     HeaderOnly { path: PathBuf },
 
     #[error("{path}: no timestamp column named {wanted:?} (columns: {found})\nhint: {hint}")]
@@ -33,20 +35,28 @@ pub enum DatasetError {
         hint: String,
     },
 
-    #[error("{path}: no value column named {column:?} (columns: {found})\nhint: name value columns exactly as in the header (case-sensitive) with --value-columns, or leave it out to use every non-timestamp column")]
+    #[error(
+        "{path}: no value column named {column:?} (columns: {found})\nhint: name value columns exactly as in the header (case-sensitive) with --value-columns, or leave it out to use every non-timestamp column"
+    )]
     MissingValueColumn {
         path: PathBuf,
         column: String,
         found: String,
     },
 
-    #[error("{path}: cannot parse as CSV: {message}\nhint: the file must be comma-separated UTF-8 with one header line and the same number of fields on every row")]
+    #[error(
+        "{path}: cannot parse as CSV: {message}\nhint: the file must be comma-separated UTF-8 with one header line and the same number of fields on every row"
+    )]
     BadCsv { path: PathBuf, message: String },
 
-    #[error("{path}: cannot read Parquet: {message}\nhint: the file may be truncated or not Parquet at all (a Parquet file starts and ends with `PAR1`); write it again")]
+    #[error(
+        "{path}: cannot read Parquet: {message}\nhint: the file may be truncated or not Parquet at all (a Parquet file starts and ends with `PAR1`); write it again"
+    )]
     BadParquet { path: PathBuf, message: String },
 
-    #[error("{path}: row {row}, column {column:?}: cannot parse timestamp {value:?}\nhint: use RFC 3339 (2024-01-31T12:00:00Z), `YYYY-MM-DD HH:MM:SS`, or epoch seconds/milliseconds")]
+    #[error(
+        "{path}: row {row}, column {column:?}: cannot parse timestamp {value:?}\nhint: use RFC 3339 (2024-01-31T12:00:00Z), `YYYY-MM-DD HH:MM:SS`, or epoch seconds/milliseconds"
+    )]
     BadTimestamp {
         path: PathBuf,
         row: usize,
@@ -54,7 +64,9 @@ pub enum DatasetError {
         value: String,
     },
 
-    #[error("{path}: row {row}, column {column:?}: {value:?} is not a number\nhint: write values as decimal numbers; leave the cell empty (or NaN) for a missing value")]
+    #[error(
+        "{path}: row {row}, column {column:?}: {value:?} is not a number\nhint: write values as decimal numbers; leave the cell empty (or NaN) for a missing value"
+    )]
     BadValue {
         path: PathBuf,
         row: usize,
@@ -62,7 +74,9 @@ pub enum DatasetError {
         value: String,
     },
 
-    #[error("{path}: row {row} has {got} values, expected {expected} like the rows before it\nhint: every row must have the same number of comma-separated values; the file may be truncated or mixed from two sources")]
+    #[error(
+        "{path}: row {row} has {got} values, expected {expected} like the rows before it\nhint: every row must have the same number of comma-separated values; the file may be truncated or mixed from two sources"
+    )]
     RaggedRow {
         path: PathBuf,
         row: usize,
@@ -77,7 +91,9 @@ pub enum DatasetError {
         hint: String,
     },
 
-    #[error("{path}: incident {index} for series {series:?} ends ({end}) before it starts ({start})\nhint: swap the two ends; windows are inclusive [start, end]")]
+    #[error(
+        "{path}: incident {index} for series {series:?} ends ({end}) before it starts ({start})\nhint: swap the two ends; windows are inclusive [start, end]"
+    )]
     WindowReversed {
         path: PathBuf,
         series: String,
@@ -86,14 +102,18 @@ pub enum DatasetError {
         end: String,
     },
 
-    #[error("{path}: labels name series {series:?}, which the dataset does not have (series: {known})\nhint: fix the series name in the labels file, or load the data file it refers to")]
+    #[error(
+        "{path}: labels name series {series:?}, which the dataset does not have (series: {known})\nhint: fix the series name in the labels file, or load the data file it refers to"
+    )]
     UnknownSeries {
         path: PathBuf,
         series: String,
         known: String,
     },
 
-    #[error("{path}: Prometheus returned an error ({error_type}): {error}\nhint: fix the PromQL query or the time range, then export again")]
+    #[error(
+        "{path}: Prometheus returned an error ({error_type}): {error}\nhint: fix the PromQL query or the time range, then export again"
+    )]
     PrometheusError {
         path: PathBuf,
         error_type: String,
@@ -107,7 +127,9 @@ pub enum DatasetError {
         hint: String,
     },
 
-    #[error("{path}: does not match any known dataset layout: {reason}\nhint: point at a NAB folder (data/ + labels/combined_windows.json), an SMD or ASD folder (train/ test/ test_label/), a folder or file of UCR `*_UCR_Anomaly_*.txt`, a .csv/.parquet file (with --labels), or a Prometheus .json export; or name the layout with --layout")]
+    #[error(
+        "{path}: does not match any known dataset layout: {reason}\nhint: point at a NAB folder (data/ + labels/combined_windows.json), an SMD or ASD folder (train/ test/ test_label/), a folder or file of UCR `*_UCR_Anomaly_*.txt`, a .csv/.parquet file (with --labels), or a Prometheus .json export; or name the layout with --layout"
+    )]
     UnknownLayout { path: PathBuf, reason: String },
 
     #[error("invalid split: {message}\nhint: {hint}")]
@@ -192,7 +214,11 @@ pub enum DatasetError {
     /// A synthetic-generator setting breaks a rule; `key` is its path in the config
     /// (`metrics[2].daily_amplitude`, `anomalies.min_start_fraction`).
     #[error("synthetic config: {key}: {reason}\nhint: {hint}")]
-    InvalidSynthConfig { key: String, reason: String, hint: String },
+    InvalidSynthConfig {
+        key: String,
+        reason: String,
+        hint: String,
+    },
 }
 
 impl DatasetError {
@@ -205,7 +231,11 @@ impl DatasetError {
     }
 
     /// A format problem with its own message and hint.
-    pub fn format(path: impl Into<PathBuf>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn format(
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Self::Format {
             path: path.into(),
             message: message.into(),

@@ -65,7 +65,12 @@ pub struct Series {
 impl Series {
     /// A series with no labels. `values.nrows()` must equal `timestamps.len()` and
     /// `values.ncols()` must equal `columns.len()`.
-    pub fn new(name: impl Into<String>, timestamps: Vec<i64>, columns: Vec<String>, values: Array2<f64>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        timestamps: Vec<i64>,
+        columns: Vec<String>,
+        values: Array2<f64>,
+    ) -> Self {
         debug_assert_eq!(values.nrows(), timestamps.len());
         debug_assert_eq!(values.ncols(), columns.len());
         Self {
@@ -96,26 +101,35 @@ impl Series {
 
     /// The row range `(first, last)` (inclusive) that an incident covers, walking rows in file
     /// order the way NAB does: the window opens at the first row whose timestamp is at or after
-    /// `start` and closes at the last row before the first timestamp beyond `end` that follows
-    /// it. `None` when the window covers no row.
+    /// `start`, and closes at the first row after that whose timestamp equals `end` (NAB's
+    /// rule when timestamps repeat), or else at the last row before the first timestamp beyond
+    /// `end`. `None` when the window covers no row.
     pub fn incident_rows(&self, incident: &Incident) -> Option<(usize, usize)> {
         let first = self.timestamps.iter().position(|&t| t >= incident.start)?;
         if self.timestamps[first] > incident.end {
             return None;
         }
         let mut last = first;
-        for (i, &t) in self.timestamps.iter().enumerate().skip(first + 1) {
-            if t > incident.end {
-                break;
+        if self.timestamps[first] != incident.end {
+            for (i, &t) in self.timestamps.iter().enumerate().skip(first + 1) {
+                if t > incident.end {
+                    break;
+                }
+                last = i;
+                if t == incident.end {
+                    break;
+                }
             }
-            last = i;
         }
         Some((first, last))
     }
 
     /// Row ranges `(first, last)` (inclusive) of every incident that covers at least one row.
     pub fn incident_row_ranges(&self) -> Vec<(usize, usize)> {
-        self.incidents.iter().filter_map(|inc| self.incident_rows(inc)).collect()
+        self.incidents
+            .iter()
+            .filter_map(|inc| self.incident_rows(inc))
+            .collect()
     }
 
     /// One label per row: the point labels where the source has them, else membership of any
@@ -141,10 +155,15 @@ impl Series {
         let end = end.min(self.len());
         let start = start.min(end);
         let timestamps = self.timestamps[start..end].to_vec();
-        let values = self.values.slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end)).to_owned();
+        let values = self
+            .values
+            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end))
+            .to_owned();
         let incidents = match (timestamps.first(), timestamps.last()) {
             (Some(&lo), Some(&hi)) => {
-                let (lo, hi) = timestamps.iter().fold((lo.min(hi), lo.max(hi)), |(a, b), &t| (a.min(t), b.max(t)));
+                let (lo, hi) = timestamps
+                    .iter()
+                    .fold((lo.min(hi), lo.max(hi)), |(a, b), &t| (a.min(t), b.max(t)));
                 self.incidents
                     .iter()
                     .filter(|inc| inc.end >= lo && inc.start <= hi)
@@ -160,7 +179,9 @@ impl Series {
             values,
             incidents,
             point_labels: self.point_labels.as_ref().map(|p| p[start..end].to_vec()),
-            train_end: self.train_end.map(|t| t.saturating_sub(start).min(end - start)),
+            train_end: self
+                .train_end
+                .map(|t| t.saturating_sub(start).min(end - start)),
         }
     }
 
@@ -176,7 +197,11 @@ impl Series {
         }
         for v in self.values.iter() {
             // All NaNs hash alike: a missing value is a missing value, whatever its bit pattern.
-            let bits = if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() };
+            let bits = if v.is_nan() {
+                f64::NAN.to_bits()
+            } else {
+                v.to_bits()
+            };
             hasher.update(bits.to_le_bytes());
         }
         hasher.update((self.incidents.len() as u64).to_le_bytes());
@@ -322,13 +347,20 @@ mod tests {
 
     fn series(ts: Vec<i64>) -> Series {
         let n = ts.len();
-        Series::new("s", ts, vec!["value".into()], Array2::from_shape_fn((n, 1), |(i, _)| i as f64))
+        Series::new(
+            "s",
+            ts,
+            vec!["value".into()],
+            Array2::from_shape_fn((n, 1), |(i, _)| i as f64),
+        )
     }
 
     #[test]
     fn incident_rows_walk_file_order_with_duplicates() {
         let s = series(vec![0, 10, 20, 20, 30, 40]);
-        assert_eq!(s.incident_rows(&Incident::new(10, 20)), Some((1, 3)));
+        // Closes at the first row equal to the end, as NAB does when timestamps repeat.
+        assert_eq!(s.incident_rows(&Incident::new(10, 20)), Some((1, 2)));
+        assert_eq!(s.incident_rows(&Incident::new(20, 20)), Some((2, 2)));
         assert_eq!(s.incident_rows(&Incident::new(15, 35)), Some((2, 4)));
         assert_eq!(s.incident_rows(&Incident::new(41, 50)), None);
         assert_eq!(s.incident_rows(&Incident::new(11, 19)), None);

@@ -117,7 +117,12 @@ impl DatasetSummary {
 /// Formats a duration in milliseconds the way people write sampling steps: `5m`, `1h`, `30s`,
 /// `1d`, `250ms`; negative and zero steps as plain numbers of milliseconds.
 pub fn format_step(ms: i64) -> String {
-    const UNITS: [(i64, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+    const UNITS: [(i64, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
     if ms <= 0 {
         return format!("{ms}ms");
     }
@@ -139,7 +144,12 @@ mod tests {
     fn summary_counts_steps_nans_and_labels() {
         let mut values = Array2::from_elem((6, 2), 1.0);
         values[[2, 1]] = f64::NAN;
-        let mut s = Series::new("s", vec![0, 300_000, 600_000, 600_000, 900_000, 1_500_000], vec!["a".into(), "b".into()], values);
+        let mut s = Series::new(
+            "s",
+            vec![0, 300_000, 600_000, 600_000, 900_000, 1_500_000],
+            vec!["a".into(), "b".into()],
+            values,
+        );
         s.incidents.push(Incident::new(600_000, 900_000));
         let summary = SeriesSummary::of(&s);
         assert_eq!(summary.rows, 6);

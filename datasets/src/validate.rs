@@ -128,7 +128,9 @@ pub fn validate(path: &Path, options: &LoadOptions) -> ValidationReport {
         }
         Err(error) => report.error(error.to_string()),
     }
-    report.problems.sort_by_key(|p| p.severity == Severity::Warning);
+    report
+        .problems
+        .sort_by_key(|p| p.severity == Severity::Warning);
     report
 }
 
@@ -138,7 +140,9 @@ fn per_file_targets(path: &Path, layout: Layout) -> Vec<PathBuf> {
     let mut files = Vec::new();
     match layout {
         Layout::Nab => collect_files(&path.join("data"), &["csv"], true, &mut files),
-        Layout::Generic | Layout::Synthetic if path.is_dir() => collect_files(path, &["csv", "parquet"], false, &mut files),
+        Layout::Generic | Layout::Synthetic if path.is_dir() => {
+            collect_files(path, &["csv", "parquet"], false, &mut files)
+        }
         Layout::Ucr if path.is_dir() => collect_files(path, &["txt"], false, &mut files),
         _ => {}
     }
@@ -179,7 +183,9 @@ fn check_content(dataset: &Dataset, report: &mut ValidationReport) {
     for series in &dataset.series {
         let name = &series.name;
         if series.is_empty() {
-            report.error(format!("series {name:?} has no rows\nhint: remove the file or fill it"));
+            report.error(format!(
+                "series {name:?} has no rows\nhint: remove the file or fill it"
+            ));
             continue;
         }
         for (c, column) in series.columns.iter().enumerate() {

@@ -73,7 +73,10 @@ fn csv_parquet_csv_round_trip_keeps_the_fingerprint() {
     let parquet = tempdir();
     rewrite(&original, parquet.path(), "parquet", write_parquet);
     let from_parquet = load(parquet.path(), None);
-    assert_eq!(from_parquet.series[0].timestamps, original.series[0].timestamps);
+    assert_eq!(
+        from_parquet.series[0].timestamps,
+        original.series[0].timestamps
+    );
     assert_eq!(from_parquet.series[0].columns, original.series[0].columns);
     assert_eq!(from_parquet.fingerprint(), original.fingerprint());
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, NaiveDateTime};
+use vigil_datasets::parse_timestamp;
 use vigil_eval::Window;
 
 /// One series of scores as read from disk.
@@ -21,34 +21,6 @@ pub(super) struct LabelWindow {
     start: i64,
     end: i64,
     severity: Option<String>,
-}
-
-/// Milliseconds UTC from `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC), RFC 3339, or epoch seconds /
-/// milliseconds (numbers above 1e11 are taken as milliseconds).
-fn parse_timestamp(text: &str) -> Option<i64> {
-    let t = text.trim().trim_matches('"');
-    if let Ok(n) = t.parse::<f64>() {
-        return n.is_finite().then(|| {
-            if n.abs() >= 1e11 {
-                n.round() as i64
-            } else {
-                (n * 1000.0).round() as i64
-            }
-        });
-    }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.timestamp_millis());
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
-            return Some(dt.and_utc().timestamp_millis());
-        }
-    }
-    None
 }
 
 /// Reads every score series under `path`.
@@ -188,92 +160,14 @@ fn read_score_file(path: &Path, name: String) -> Result<ScoreSeries> {
 
 /// Labels keyed by series name.
 pub(super) fn read_labels(path: &Path) -> Result<BTreeMap<String, Vec<LabelWindow>>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading labels {}; hint: check the path", path.display()))?;
+    let rows = vigil_datasets::read_labels(path)?;
     let mut out: BTreeMap<String, Vec<LabelWindow>> = BTreeMap::new();
-    let ts = |v: &serde_json::Value, what: &str, key: &str| -> Result<i64> {
-        let parsed = match v {
-            serde_json::Value::String(s) => parse_timestamp(s),
-            serde_json::Value::Number(n) => {
-                n.as_f64().and_then(|x| parse_timestamp(&x.to_string()))
-            }
-            _ => None,
-        };
-        parsed.ok_or_else(|| anyhow!("{}: {key}: {what} `{v}` is not a timestamp; hint: use YYYY-MM-DD HH:MM:SS, RFC 3339 or epoch seconds/ms", path.display()))
-    };
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with(['{', '[']);
-    if is_json {
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: invalid JSON; hint: give NAB's combined_windows.json or an array of {{series,start,end}}", path.display()))?;
-        match json {
-            serde_json::Value::Object(map) => {
-                for (key, list) in map {
-                    let windows = list.as_array().ok_or_else(|| anyhow!("{}: {key}: expected a list of [start, end] pairs; hint: NAB's combined_windows.json layout", path.display()))?;
-                    let entry = out.entry(key.clone()).or_default();
-                    for (i, pair) in windows.iter().enumerate() {
-                        let k = format!("{key}[{i}]");
-                        entry.push(LabelWindow {
-                            start: ts(&pair[0], "start", &k)?,
-                            end: ts(&pair[1], "end", &k)?,
-                            severity: None,
-                        });
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let k = format!("item {i}");
-                    let series = item["series"].as_str().ok_or_else(|| anyhow!("{}: {k}: missing `series`; hint: each item is {{series,start,end,kind?,severity?}}", path.display()))?;
-                    out.entry(series.to_string())
-                        .or_default()
-                        .push(LabelWindow {
-                            start: ts(&item["start"], "start", &k)?,
-                            end: ts(&item["end"], "end", &k)?,
-                            severity: item["severity"].as_str().map(str::to_string),
-                        });
-                }
-            }
-            _ => bail!(
-                "{}: expected a JSON object or array; hint: give NAB's combined_windows.json or an array of {{series,start,end}}",
-                path.display()
-            ),
-        }
-    } else {
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let headers = reader.headers()?.clone();
-        let col = |n: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(n))
-        };
-        let (Some(sc), Some(st), Some(en)) = (col("series"), col("start"), col("end")) else {
-            bail!(
-                "{}: header {:?} lacks series,start,end; hint: the labels CSV header is series,start,end[,kind,severity]",
-                path.display(),
-                headers
-            );
-        };
-        let sev = col("severity");
-        for (i, record) in reader.records().enumerate() {
-            let line = i + 2;
-            let r = record
-                .with_context(|| format!("{}: line {line} is not valid CSV", path.display()))?;
-            let k = format!("line {line}");
-            let field = |c: usize| serde_json::Value::String(r.get(c).unwrap_or("").to_string());
-            out.entry(r.get(sc).unwrap_or("").to_string())
-                .or_default()
-                .push(LabelWindow {
-                    start: ts(&field(st), "start", &k)?,
-                    end: ts(&field(en), "end", &k)?,
-                    severity: sev
-                        .and_then(|c| r.get(c))
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string),
-                });
-        }
+    for row in rows {
+        out.entry(row.series).or_default().push(LabelWindow {
+            start: row.incident.start,
+            end: row.incident.end,
+            severity: row.incident.severity,
+        });
     }
     for (series, windows) in out.iter_mut() {
         windows.sort_by_key(|w| w.start);

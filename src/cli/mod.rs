@@ -1,0 +1,69 @@
+//! Command-line arguments and dispatch. Each verb lives in its own module with a `clap::Args`
+//! struct and a `run` function returning the process exit code.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod datasets;
+pub mod eval;
+pub mod registry;
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for an error (bad input, IO, a broken invariant).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Train, evaluate, version and ship anomaly detectors for operational metrics.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect, validate and generate labelled metric datasets.
+    Datasets(datasets::DatasetsArgs),
+    /// Evaluate anomaly scores from any tool against labelled incidents (NAB, point, event,
+    /// range, AUC/VUS metrics; validation-fitted vs oracle thresholds).
+    Eval(eval::EvalArgs),
+    /// Experiments, runs, models, versions, aliases and artifacts in the registry.
+    Registry(registry::RegistryArgs),
+}
+
+/// Runs the chosen verb.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Datasets(args) => datasets::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Registry(args) => registry::run(&args),
+    }
+}
+
+/// Logs go to stderr (data goes to stdout). Warnings by default.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}
