@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod model;
+pub mod summary;
 
 pub use error::{DatasetError, Result};
 pub use model::{Dataset, Incident, Layout, Series, Warning};

@@ -1,0 +1,7 @@
+//! Integration tests of `vigil-eval` against reference implementations (one binary).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod nab_reference;
+mod reference_metrics;
