@@ -131,8 +131,11 @@ pub(crate) fn fit_channel(
             ));
             continue;
         };
+        // With estimated initial states, L-BFGS refines the weights too, so the simplex search
+        // only has to find the right basin.
+        let precise = params.initialization == Initialization::Simple;
         let (mut smoothing, mut sse_value, mut evaluations) =
-            optimise(params, y, &initial, &structure);
+            optimise(params, y, &initial, &structure, precise);
         let mut initial = initial;
         if params.initialization == Initialization::Estimated && sse_value.is_finite() {
             let (s, state, value, count) = estimate(params, y, &initial, &structure, &smoothing);
@@ -382,13 +385,15 @@ fn estimate(
 }
 
 /// Minimises the SSE over the free weights: a coarse grid, then Nelder–Mead from the three
-/// best grid points, then one restart from the best result. Returns the weights, their SSE
+/// best grid points and one restart from the best result (`precise`), or a single short
+/// Nelder–Mead from the best grid point (a start for L-BFGS). Returns the weights, their SSE
 /// and the number of SSE evaluations.
 fn optimise(
     params: &HoltWintersParams,
     y: &[f64],
     initial: &State,
     structure: &Structure,
+    precise: bool,
 ) -> (Smoothing, f64, usize) {
     let free = Free {
         alpha: params.alpha,
@@ -423,8 +428,13 @@ fn optimise(
     grid.sort_by(|a, b| a.1.total_cmp(&b.1));
     let step = vec![1.0; dims];
     let mut best: Option<(Vec<f64>, f64)> = None;
-    for (start, _) in grid.iter().take(3) {
-        let m = nelder_mead(&mut objective, start, &step, 1e-12, 600);
+    let (starts, tolerance, budget) = if precise {
+        (3, 1e-12, 600)
+    } else {
+        (1, 1e-8, 200)
+    };
+    for (start, _) in grid.iter().take(starts) {
+        let m = nelder_mead(&mut objective, start, &step, tolerance, budget);
         if best.as_ref().is_none_or(|(_, v)| m.value < *v) {
             best = Some((m.x, m.value));
         }
