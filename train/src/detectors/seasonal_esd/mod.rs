@@ -5,7 +5,8 @@
 //! Two forms:
 //! - [`SeasonalEsdParams`] (`seasonal_esd`, **batch**, not causal): decomposes the whole scored
 //!   series with STL in R's `s.window = "periodic"` setting (seasonal window 10n + 1, degree 0,
-//!   robust, 1 inner and 15 outer iterations; seasonal = per-phase cycle means), residual =
+//!   robust, 1 inner and 15 outer iterations, R's jumps of ⌈window / 10⌉; seasonal = per-phase
+//!   cycle means), residual =
 //!   x − seasonal − median(x), then up to ⌊n · `max_anomalies`⌋ ESD iterations at level
 //!   `alpha`. The score of each removed point is its ESD statistic R_i; every other point gets
 //!   |r − median| / MAD of what was left, so all scores are on one robust-z scale.
@@ -251,22 +252,28 @@ pub(crate) fn interpolate(x: &[f64]) -> Option<Vec<f64>> {
     Some(out)
 }
 
-/// R's `stl(s.window = "periodic", robust = TRUE)` seasonal component, replaced by its
-/// per-phase means; zeros when the series is shorter than two periods.
+/// R's `stl(s.window = "periodic", robust = TRUE)` seasonal component (R's windows, degrees,
+/// iterations and jumps), replaced by its per-phase means; zeros when the series is shorter
+/// than two periods.
 pub(crate) fn periodic_seasonal(filled: &[f64], period: usize) -> Vec<f64> {
     let n = filled.len();
     if period < 2 || n < 2 * period {
         return vec![0.0; n];
     }
-    let config = StlConfig {
+    let low_pass = period + usize::from(period.is_multiple_of(2));
+    let mut config = StlConfig {
         seasonal: 10 * n + 1,
         seasonal_deg: 0,
         robust: true,
         inner_iter: Some(1),
         outer_iter: Some(15),
-        low_pass: Some(period + usize::from(period.is_multiple_of(2))),
+        low_pass: Some(low_pass),
         ..StlConfig::new(period)
     };
+    // R's stl() evaluates each loess every ⌈window / 10⌉ points and interpolates.
+    config.seasonal_jump = config.seasonal.div_ceil(10);
+    config.trend_jump = config.trend_len().div_ceil(10);
+    config.low_pass_jump = low_pass.div_ceil(10);
     let seasonal = decompose(filled, &config).seasonal;
     let mut sums = vec![0.0; period];
     let mut counts = vec![0usize; period];

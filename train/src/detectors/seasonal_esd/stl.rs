@@ -28,6 +28,12 @@ pub struct StlConfig {
     pub inner_iter: Option<usize>,
     /// Outer iterations; `None` = 15 if robust else 0.
     pub outer_iter: Option<usize>,
+    /// Evaluate the seasonal loess every this many points and interpolate (1 = everywhere).
+    pub seasonal_jump: usize,
+    /// Same for the trend loess.
+    pub trend_jump: usize,
+    /// Same for the low-pass loess.
+    pub low_pass_jump: usize,
 }
 
 impl StlConfig {
@@ -44,10 +50,13 @@ impl StlConfig {
             robust: false,
             inner_iter: None,
             outer_iter: None,
+            seasonal_jump: 1,
+            trend_jump: 1,
+            low_pass_jump: 1,
         }
     }
 
-    fn trend_len(&self) -> usize {
+    pub(crate) fn trend_len(&self) -> usize {
         self.trend.unwrap_or_else(|| {
             let t = (1.5 * self.period as f64 / (1.0 - 1.5 / self.seasonal as f64)).ceil() as usize;
             t + usize::from(t.is_multiple_of(2))
@@ -88,6 +97,9 @@ pub fn decompose(y: &[f64], config: &StlConfig) -> Decomposition {
         isdeg: config.seasonal_deg,
         itdeg: config.trend_deg,
         ildeg: config.low_pass_deg,
+        nsjump: config.seasonal_jump.max(1),
+        ntjump: config.trend_jump.max(1),
+        nljump: config.low_pass_jump.max(1),
         trend: vec![0.0; n],
         season: vec![0.0; n],
         rw: vec![1.0; n],
@@ -133,6 +145,9 @@ struct Stl {
     isdeg: usize,
     itdeg: usize,
     ildeg: usize,
+    nsjump: usize,
+    ntjump: usize,
+    nljump: usize,
     trend: Vec<f64>,
     season: Vec<f64>,
     rw: Vec<f64>,
@@ -153,7 +168,15 @@ impl Stl {
             let (w1_2, w3_4) = rest.split_at_mut(2);
             let (w3, w4) = w3_4.split_at_mut(1);
             ess(
-                &w1_2[1], n, self.nl, self.ildeg, 1, false, &w3[0], &mut w0[0], &mut w4[0],
+                &w1_2[1],
+                n,
+                self.nl,
+                self.ildeg,
+                self.nljump,
+                false,
+                &w3[0],
+                &mut w0[0],
+                &mut w4[0],
             );
             for i in 0..n {
                 self.season[i] = self.work[1][np + i] - self.work[0][i];
@@ -165,7 +188,7 @@ impl Stl {
                 n,
                 self.nt,
                 self.itdeg,
-                1,
+                self.ntjump,
                 self.use_rw,
                 &self.rw,
                 &mut self.trend,
@@ -196,7 +219,7 @@ impl Stl {
                 k,
                 ns,
                 self.isdeg,
-                1,
+                self.nsjump,
                 self.use_rw,
                 &w4[..],
                 &mut w3[1..],
