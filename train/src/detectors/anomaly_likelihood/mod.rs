@@ -274,17 +274,14 @@ impl<'a> Likelihood<'a> {
         {
             distribution = NULL;
         }
-        let likelihoods: Vec<f64> = averages
+        // nupic computes the tail probability of every average; only the last window is kept.
+        let keep = p.averaging_window.min(averages.len());
+        self.recent = averages[averages.len() - keep..]
             .iter()
             .map(|&a| tail_probability(a, &distribution))
             .collect();
         self.distribution = Some(distribution);
         self.average = average;
-        let keep = p.averaging_window.min(likelihoods.len());
-        self.recent = likelihoods[likelihoods.len() - keep..]
-            .iter()
-            .copied()
-            .collect();
     }
 }
 
