@@ -1,0 +1,94 @@
+//! Fit + score time of every catalog family at 1k / 10k / 100k rows (fixed seed, data built
+//! outside the timed loop), and Holt-Winters fitting on one week of 5-minute data (2,016
+//! rows, season 288; the fixture's synthetic week) — compare with `peers_hw.py` (statsmodels)
+//! on the same machine.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use vigil_datasets::Series;
+use vigil_train::DetectorKind;
+use vigil_train::detectors::holt_winters::{Component, HoltWintersParams, Initialization};
+
+fn data(n: usize, period: f64, seed: u64) -> Vec<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 5.0).expect("normal");
+    (0..n)
+        .map(|i| {
+            let t = i as f64;
+            500.0
+                + 0.02 * t
+                + 40.0 * (std::f64::consts::TAU * t / period).sin()
+                + noise.sample(&mut rng)
+        })
+        .collect()
+}
+
+fn series(values: &[f64]) -> Series {
+    let n = values.len();
+    Series::new(
+        "bench",
+        (0..n as i64).map(|i| i * 300_000).collect(),
+        vec!["value".into()],
+        Array2::from_shape_vec((n, 1), values.to_vec()).expect("shape"),
+    )
+}
+
+fn families(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fit_and_score");
+    group.sample_size(10);
+    for n in [1_000, 10_000, 100_000] {
+        let s = series(&data(n, 288.0, 42));
+        let train = s.slice_rows(0, (n * 15 / 100).max(600));
+        for &kind in DetectorKind::ALL {
+            let spec = kind.default_spec();
+            group.bench_with_input(BenchmarkId::new(kind.name(), n), &n, |b, _| {
+                b.iter(|| {
+                    spec.fit(&train)
+                        .and_then(|m| m.score(&s))
+                        .expect("fit and score")
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The synthetic week that `peers_hw.py` also times (from the statsmodels fixture).
+fn week() -> Vec<f64> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/holt_winters_statsmodels/expected.json"
+    );
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json["synthetic"]
+        .as_array()
+        .expect("synthetic")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect()
+}
+
+fn holt_winters_week(c: &mut Criterion) {
+    let y = week();
+    let mut group = c.benchmark_group("holt_winters_fit_2016x288");
+    group.sample_size(10);
+    for (name, initialization) in [
+        ("simple", Initialization::Simple),
+        ("estimated", Initialization::Estimated),
+    ] {
+        let valid = HoltWintersParams::default()
+            .with_trend(Component::Add, true)
+            .with_seasonal(Component::Add, Some(288))
+            .with_initialization(initialization)
+            .check()
+            .expect("valid");
+        group.bench_function(name, |b| b.iter(|| valid.fit_values(&y).expect("fit")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, families, holt_winters_week);
+criterion_main!(benches);

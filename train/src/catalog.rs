@@ -1,0 +1,345 @@
+//! The catalog: every detector family listed once. Adding a family means one variant in each
+//! enum below; the compiler then points at every match that needs it.
+
+use serde::{Deserialize, Serialize};
+use vigil_datasets::Series;
+
+use crate::detectors::anomaly_likelihood::{AnomalyLikelihoodModel, AnomalyLikelihoodSpec};
+use crate::detectors::arima::{ArimaModel, ArimaParams};
+use crate::detectors::cusum::{CusumModel, CusumParams};
+use crate::detectors::ewma::{EwmaModel, EwmaParams};
+use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
+use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
+use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
+use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
+use crate::detectors::zscore::{RollingZScoreModel, RollingZScoreParams};
+use crate::error::{Result, TrainError};
+use crate::scores::Scores;
+use crate::space::Space;
+
+/// Every detector family (the CLI's `--detector` values).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorKind {
+    /// Rolling z-score (mean/σ or median/MAD).
+    RollingZscore,
+    /// EWMA control chart.
+    Ewma,
+    /// Rolling percentile band.
+    RollingPercentile,
+    /// Holt-Winters / ETS one-step forecast errors.
+    HoltWinters,
+    /// ARIMA(p,d,q) one-step prediction errors, order by AIC.
+    Arima,
+    /// Seasonal ESD (S-H-ESD), batch: STL + generalised ESD on the whole series.
+    SeasonalEsd,
+    /// Seasonal ESD, causal sliding form.
+    SeasonalEsdSliding,
+    /// Anomaly likelihood transform over a wrapped detector's scores.
+    AnomalyLikelihood,
+    /// CUSUM change-point detector (level shifts, trend changes).
+    Cusum,
+}
+
+impl DetectorKind {
+    /// All kinds, in catalog order.
+    pub const ALL: &'static [DetectorKind] = &[
+        DetectorKind::RollingZscore,
+        DetectorKind::Ewma,
+        DetectorKind::RollingPercentile,
+        DetectorKind::HoltWinters,
+        DetectorKind::Arima,
+        DetectorKind::SeasonalEsd,
+        DetectorKind::SeasonalEsdSliding,
+        DetectorKind::AnomalyLikelihood,
+        DetectorKind::Cusum,
+    ];
+
+    /// The serde / CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectorKind::RollingZscore => "rolling_zscore",
+            DetectorKind::Ewma => "ewma",
+            DetectorKind::RollingPercentile => "rolling_percentile",
+            DetectorKind::HoltWinters => "holt_winters",
+            DetectorKind::Arima => "arima",
+            DetectorKind::SeasonalEsd => "seasonal_esd",
+            DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
+            DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
+            DetectorKind::Cusum => "cusum",
+        }
+    }
+
+    /// The spec with default parameters.
+    pub fn default_spec(self) -> DetectorSpec {
+        match self {
+            DetectorKind::RollingZscore => {
+                DetectorSpec::RollingZscore(RollingZScoreParams::default())
+            }
+            DetectorKind::Ewma => DetectorSpec::Ewma(EwmaParams::default()),
+            DetectorKind::RollingPercentile => {
+                DetectorSpec::RollingPercentile(RollingPercentileParams::default())
+            }
+            DetectorKind::HoltWinters => DetectorSpec::HoltWinters(HoltWintersParams::default()),
+            DetectorKind::Arima => DetectorSpec::Arima(ArimaParams::default()),
+            DetectorKind::SeasonalEsd => DetectorSpec::SeasonalEsd(SeasonalEsdParams::default()),
+            DetectorKind::SeasonalEsdSliding => {
+                DetectorSpec::SeasonalEsdSliding(SeasonalEsdSlidingParams::default())
+            }
+            DetectorKind::AnomalyLikelihood => {
+                DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
+            }
+            DetectorKind::Cusum => DetectorSpec::Cusum(CusumParams::default()),
+        }
+    }
+
+    /// True when the score at row t uses rows ≤ t only (usable under NAB's protocol and by a
+    /// runtime service); false for batch-only families.
+    pub fn causal(self) -> bool {
+        match self {
+            DetectorKind::RollingZscore
+            | DetectorKind::Ewma
+            | DetectorKind::RollingPercentile
+            | DetectorKind::HoltWinters => true,
+            DetectorKind::Arima => true,
+            DetectorKind::SeasonalEsd => false,
+            DetectorKind::SeasonalEsdSliding => true,
+            DetectorKind::AnomalyLikelihood => true,
+            DetectorKind::Cusum => true,
+        }
+    }
+
+    /// True for transforms that wrap another detector (their score is not a per-channel
+    /// combination of their own channel scores).
+    pub fn is_transform(self) -> bool {
+        matches!(self, DetectorKind::AnomalyLikelihood)
+    }
+
+    /// The family's search space (for a transform, around its default wrapped detector).
+    pub fn space(self) -> Space {
+        match self {
+            DetectorKind::RollingZscore => RollingZScoreParams::space(),
+            DetectorKind::Ewma => EwmaParams::space(),
+            DetectorKind::RollingPercentile => RollingPercentileParams::space(),
+            DetectorKind::HoltWinters => HoltWintersParams::space(),
+            DetectorKind::Arima => ArimaParams::space(),
+            DetectorKind::SeasonalEsd => SeasonalEsdParams::space(),
+            DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
+            DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
+            DetectorKind::Cusum => CusumParams::space(),
+        }
+    }
+}
+
+impl std::fmt::Display for DetectorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A detector and its parameters, as written in an experiment spec:
+/// `{"kind": "ewma", "alpha": 0.1}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DetectorSpec {
+    /// See [`crate::detectors::zscore`].
+    RollingZscore(RollingZScoreParams),
+    /// See [`crate::detectors::ewma`].
+    Ewma(EwmaParams),
+    /// See [`crate::detectors::percentile`].
+    RollingPercentile(RollingPercentileParams),
+    /// See [`crate::detectors::holt_winters`].
+    HoltWinters(HoltWintersParams),
+    /// See [`crate::detectors::arima`].
+    Arima(ArimaParams),
+    /// See [`crate::detectors::seasonal_esd`].
+    SeasonalEsd(SeasonalEsdParams),
+    /// See [`crate::detectors::seasonal_esd`].
+    SeasonalEsdSliding(SeasonalEsdSlidingParams),
+    /// See [`crate::detectors::anomaly_likelihood`].
+    AnomalyLikelihood(AnomalyLikelihoodSpec),
+    /// See [`crate::detectors::cusum`].
+    Cusum(CusumParams),
+}
+
+impl DetectorSpec {
+    /// Which family this is.
+    pub fn kind(&self) -> DetectorKind {
+        match self {
+            DetectorSpec::RollingZscore(_) => DetectorKind::RollingZscore,
+            DetectorSpec::Ewma(_) => DetectorKind::Ewma,
+            DetectorSpec::RollingPercentile(_) => DetectorKind::RollingPercentile,
+            DetectorSpec::HoltWinters(_) => DetectorKind::HoltWinters,
+            DetectorSpec::Arima(_) => DetectorKind::Arima,
+            DetectorSpec::SeasonalEsd(_) => DetectorKind::SeasonalEsd,
+            DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
+            DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
+            DetectorSpec::Cusum(_) => DetectorKind::Cusum,
+        }
+    }
+
+    /// The search space of this spec (a transform's includes its wrapped detector's, under
+    /// `detector.`).
+    pub fn space(&self) -> Space {
+        match self {
+            DetectorSpec::AnomalyLikelihood(spec) => spec.space(),
+            other => other.kind().space(),
+        }
+    }
+
+    /// Checks the parameters without fitting.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            DetectorSpec::RollingZscore(p) => p.check().map(drop),
+            DetectorSpec::Ewma(p) => p.check().map(drop),
+            DetectorSpec::RollingPercentile(p) => p.check().map(drop),
+            DetectorSpec::HoltWinters(p) => p.check().map(drop),
+            DetectorSpec::Arima(p) => p.check().map(drop),
+            DetectorSpec::SeasonalEsd(p) => p.check().map(drop),
+            DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
+            DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
+            DetectorSpec::Cusum(p) => p.check().map(drop),
+        }
+    }
+
+    /// Checks the parameters and fits on `train` (for NAB: the probationary prefix).
+    pub fn fit(&self, train: &Series) -> Result<FittedModel> {
+        Ok(match self {
+            DetectorSpec::RollingZscore(p) => FittedModel::RollingZscore(p.check()?.fit(train)?),
+            DetectorSpec::Ewma(p) => FittedModel::Ewma(p.check()?.fit(train)?),
+            DetectorSpec::RollingPercentile(p) => {
+                FittedModel::RollingPercentile(p.check()?.fit(train)?)
+            }
+            DetectorSpec::HoltWinters(p) => FittedModel::HoltWinters(p.check()?.fit(train)?),
+            DetectorSpec::Arima(p) => FittedModel::Arima(p.check()?.fit(train)?),
+            DetectorSpec::SeasonalEsd(p) => FittedModel::SeasonalEsd(p.check()?.fit(train)?),
+            DetectorSpec::SeasonalEsdSliding(p) => {
+                FittedModel::SeasonalEsdSliding(p.check()?.fit(train)?)
+            }
+            DetectorSpec::AnomalyLikelihood(p) => {
+                FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
+            }
+            DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
+        })
+    }
+
+    /// This spec with some parameters replaced (names and values as in [`DetectorSpec::space`];
+    /// dotted paths reach into nested specs), checked. Values go through serde, so any field
+    /// of the params can be set this way.
+    pub fn with_values(&self, values: &[(String, serde_json::Value)]) -> Result<DetectorSpec> {
+        let kind = self.kind().name().to_string();
+        let mut json = serde_json::to_value(self).map_err(|e| TrainError::BadAssignment {
+            kind: kind.clone(),
+            param: String::new(),
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
+        for (name, value) in values {
+            let bad = |reason: String| TrainError::BadAssignment {
+                kind: kind.clone(),
+                param: name.clone(),
+                value: value.to_string(),
+                reason,
+            };
+            let mut target = &mut json;
+            let mut parts = name.split('.').peekable();
+            while let Some(part) = parts.next() {
+                let object = target
+                    .as_object_mut()
+                    .ok_or_else(|| bad("the path does not lead to an object".into()))?;
+                if part == "kind" || !object.contains_key(part) {
+                    return Err(bad("no such parameter".into()));
+                }
+                if parts.peek().is_none() {
+                    object.insert(part.to_string(), value.clone());
+                    break;
+                }
+                target = object
+                    .get_mut(part)
+                    .ok_or_else(|| bad("no such parameter".into()))?;
+            }
+            let spec: DetectorSpec =
+                serde_json::from_value(json.clone()).map_err(|e| bad(e.to_string()))?;
+            json = serde_json::to_value(&spec).map_err(|e| bad(e.to_string()))?;
+        }
+        let spec: DetectorSpec =
+            serde_json::from_value(json).map_err(|e| TrainError::BadAssignment {
+                kind,
+                param: String::new(),
+                value: String::new(),
+                reason: e.to_string(),
+            })?;
+        spec.check()?;
+        Ok(spec)
+    }
+}
+
+/// A fitted detector of any family; serde-tagged like [`DetectorSpec`], so it can be saved and
+/// loaded apart from the code that fitted it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FittedModel {
+    /// See [`crate::detectors::zscore`].
+    RollingZscore(RollingZScoreModel),
+    /// See [`crate::detectors::ewma`].
+    Ewma(EwmaModel),
+    /// See [`crate::detectors::percentile`].
+    RollingPercentile(RollingPercentileModel),
+    /// See [`crate::detectors::holt_winters`].
+    HoltWinters(HoltWintersModel),
+    /// See [`crate::detectors::arima`].
+    Arima(ArimaModel),
+    /// See [`crate::detectors::seasonal_esd`].
+    SeasonalEsd(SeasonalEsdModel),
+    /// See [`crate::detectors::seasonal_esd`].
+    SeasonalEsdSliding(SeasonalEsdSlidingModel),
+    /// See [`crate::detectors::anomaly_likelihood`].
+    AnomalyLikelihood(AnomalyLikelihoodModel),
+    /// See [`crate::detectors::cusum`].
+    Cusum(CusumModel),
+}
+
+impl FittedModel {
+    /// Which family this is.
+    pub fn kind(&self) -> DetectorKind {
+        match self {
+            FittedModel::RollingZscore(_) => DetectorKind::RollingZscore,
+            FittedModel::Ewma(_) => DetectorKind::Ewma,
+            FittedModel::RollingPercentile(_) => DetectorKind::RollingPercentile,
+            FittedModel::HoltWinters(_) => DetectorKind::HoltWinters,
+            FittedModel::Arima(_) => DetectorKind::Arima,
+            FittedModel::SeasonalEsd(_) => DetectorKind::SeasonalEsd,
+            FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
+            FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
+            FittedModel::Cusum(_) => DetectorKind::Cusum,
+        }
+    }
+
+    /// Scores every row of `series` (for causal families, from the series' first row on, so
+    /// pass the series that starts where the training data started, e.g. the whole NAB file).
+    pub fn score(&self, series: &Series) -> Result<Scores> {
+        match self {
+            FittedModel::RollingZscore(m) => m.score(series),
+            FittedModel::Ewma(m) => m.score(series),
+            FittedModel::RollingPercentile(m) => m.score(series),
+            FittedModel::HoltWinters(m) => m.score(series),
+            FittedModel::Arima(m) => m.score(series),
+            FittedModel::SeasonalEsd(m) => m.score(series),
+            FittedModel::SeasonalEsdSliding(m) => m.score(series),
+            FittedModel::AnomalyLikelihood(m) => m.score(series),
+            FittedModel::Cusum(m) => m.score(series),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Exact Gaussian likelihood of an ARMA(p, q) process by the Kalman filter on Harvey's state
+//! space form (the form statsmodels' `SARIMAX`/`ARIMA` use), initialised at the stationary
+//! distribution (the discrete Lyapunov equation solved exactly), with σ² concentrated out.
+
+use std::f64::consts::PI;
+
+/// statsmodels' `constrain_stationary_univariate` (Monahan 1984 / Jones 1980): maps any real
+/// vector to the coefficients of a stationary AR polynomial (negate for an invertible MA).
+pub fn constrain_stationary(unconstrained: &[f64]) -> Vec<f64> {
+    let n = unconstrained.len();
+    let mut y = vec![vec![0.0; n]; n];
+    for k in 0..n {
+        let r = unconstrained[k] / (1.0 + unconstrained[k] * unconstrained[k]).sqrt();
+        for i in 0..k {
+            y[k][i] = y[k - 1][i] + r * y[k - 1][k - i - 1];
+        }
+        y[k][k] = r;
+    }
+    y.last()
+        .map_or_else(Vec::new, |row| row.iter().map(|v| -v).collect())
+}
+
+/// The filter's state: mean and covariance (in units of σ²) of the next state vector.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    r: usize,
+    /// First column of the transition matrix: φ padded with zeros to r.
+    phi: Vec<f64>,
+    /// R = (1, θ₁, …) padded to r.
+    big_r: Vec<f64>,
+    a: Vec<f64>,
+    p: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Filter {
+    /// A filter at the stationary distribution; `None` when the AR part is not stationary.
+    pub(crate) fn new(ar: &[f64], ma: &[f64]) -> Option<Filter> {
+        let r = ar.len().max(ma.len() + 1);
+        let mut phi = vec![0.0; r];
+        phi[..ar.len()].copy_from_slice(ar);
+        let mut big_r = vec![0.0; r];
+        big_r[0] = 1.0;
+        big_r[1..=ma.len()].copy_from_slice(ma);
+        let p = stationary_covariance(&phi, &big_r)?;
+        Some(Filter {
+            r,
+            phi,
+            big_r,
+            a: vec![0.0; r],
+            p,
+            scratch: vec![0.0; r * r],
+        })
+    }
+
+    /// One-step prediction of the next observation: mean and variance (units of σ²).
+    #[inline]
+    pub(crate) fn predict(&self) -> (f64, f64) {
+        (self.a[0], self.p[0])
+    }
+
+    /// Takes in the next observation (NaN: a time update only).
+    pub(crate) fn update(&mut self, y: f64) {
+        let r = self.r;
+        if y.is_finite() && self.p[0] > 0.0 {
+            let f = self.p[0];
+            let v = y - self.a[0];
+            // Measurement update: a += P Z' v / F; P -= P Z' Z P / F.
+            let pz: Vec<f64> = (0..r).map(|i| self.p[i * r]).collect();
+            for i in 0..r {
+                self.a[i] += pz[i] * v / f;
+                for j in 0..r {
+                    self.p[i * r + j] -= pz[i] * pz[j] / f;
+                }
+            }
+        }
+        // Time update: a = T a; P = T P T' + R R'.
+        let a0 = self.a[0];
+        for i in 0..r {
+            let next = if i + 1 < r { self.a[i + 1] } else { 0.0 };
+            self.a[i] = self.phi[i] * a0 + next;
+        }
+        // M = T P: row i = φ_i P[0,:] + P[i+1,:].
+        for i in 0..r {
+            for j in 0..r {
+                let below = if i + 1 < r {
+                    self.p[(i + 1) * r + j]
+                } else {
+                    0.0
+                };
+                self.scratch[i * r + j] = self.phi[i] * self.p[j] + below;
+            }
+        }
+        // P = M T' + R R': (M T')_{ij} = φ_j M_{i0} + M_{i,j+1}.
+        for i in 0..r {
+            for j in 0..r {
+                let right = if j + 1 < r {
+                    self.scratch[i * r + j + 1]
+                } else {
+                    0.0
+                };
+                self.p[i * r + j] =
+                    self.phi[j] * self.scratch[i * r] + right + self.big_r[i] * self.big_r[j];
+            }
+        }
+    }
+}
+
+/// Solves P = T P T' + R R' for the companion-form T with first column `phi`.
+fn stationary_covariance(phi: &[f64], big_r: &[f64]) -> Option<Vec<f64>> {
+    let r = phi.len();
+    let t = |i: usize, k: usize| -> f64 {
+        if k == 0 {
+            phi[i]
+        } else if k == i + 1 {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let size = r * r;
+    let mut a = vec![0.0; size * size];
+    let mut b = vec![0.0; size];
+    for i in 0..r {
+        for j in 0..r {
+            let row = i * r + j;
+            b[row] = big_r[i] * big_r[j];
+            for k in 0..r {
+                for l in 0..r {
+                    a[row * size + k * r + l] -= t(i, k) * t(j, l);
+                }
+            }
+            a[row * size + row] += 1.0;
+        }
+    }
+    solve(&mut a, &mut b, size)?;
+    if !(b[0] > 0.0 && b.iter().all(|v| v.is_finite())) {
+        return None;
+    }
+    Some(b)
+}
+
+/// Gaussian elimination with partial pivoting; the solution replaces `b`.
+fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
+    for col in 0..n {
+        let pivot =
+            (col..n).max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))?;
+        if a[pivot * n + col].abs() < 1e-12 {
+            return None;
+        }
+        if pivot != col {
+            for k in 0..n {
+                a.swap(pivot * n + k, col * n + k);
+            }
+            b.swap(pivot, col);
+        }
+        for row in col + 1..n {
+            let factor = a[row * n + col] / a[col * n + col];
+            if factor != 0.0 {
+                for k in col..n {
+                    a[row * n + k] -= factor * a[col * n + k];
+                }
+                b[row] -= factor * b[col];
+            }
+        }
+    }
+    for col in (0..n).rev() {
+        let mut sum = b[col];
+        for k in col + 1..n {
+            sum -= a[col * n + k] * b[k];
+        }
+        b[col] = sum / a[col * n + col];
+    }
+    Some(())
+}
+
+/// Exact log-likelihood with σ² at its maximum: `(loglik, σ², observations)`; `None` when
+/// the model is not stationary or the data leave no variance.
+pub(crate) fn concentrated_loglik(ar: &[f64], ma: &[f64], z: &[f64]) -> Option<(f64, f64, usize)> {
+    let mut filter = Filter::new(ar, ma)?;
+    let (mut sum_sq, mut sum_log_f, mut count) = (0.0, 0.0, 0usize);
+    for &value in z {
+        if value.is_finite() {
+            let (mean, f) = filter.predict();
+            if f.is_nan() || f <= 0.0 {
+                return None;
+            }
+            let v = value - mean;
+            sum_sq += v * v / f;
+            sum_log_f += f.ln();
+            count += 1;
+        }
+        filter.update(value);
+    }
+    if count == 0 {
+        return None;
+    }
+    let sigma2 = sum_sq / count as f64;
+    if !(sigma2 > 0.0 && sigma2.is_finite()) {
+        return None;
+    }
+    let n = count as f64;
+    let loglik = -0.5 * n * ((2.0 * PI).ln() + 1.0 + sigma2.ln()) - 0.5 * sum_log_f;
+    Some((loglik, sigma2, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ar1_stationary_variance_is_one_over_one_minus_phi_squared() {
+        let filter = Filter::new(&[0.6], &[]).expect("stationary");
+        assert!((filter.predict().1 - 1.0 / (1.0 - 0.36)).abs() < 1e-12);
+        assert!(Filter::new(&[1.2], &[]).is_none());
+    }
+
+    #[test]
+    fn constrained_coefficients_are_stationary() {
+        let ar = constrain_stationary(&[3.0]);
+        assert!(ar[0].abs() < 1.0);
+        let ar2 = constrain_stationary(&[2.0, -5.0]);
+        assert!(Filter::new(&ar2, &[]).is_some());
+    }
+}

@@ -1,0 +1,233 @@
+//! The Holt-Winters (error-correction ETS) recursions, written term for term as statsmodels'
+//! `ExponentialSmoothing._predict` (0.15) so that fitted values and SSE agree to rounding, and
+//! statsmodels' "simple" initialisation (Hyndman & Athanasopoulos, FPP §7.6).
+
+use serde::{Deserialize, Serialize};
+
+/// How a component enters the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    /// Absent.
+    #[default]
+    None,
+    /// Additive.
+    Add,
+    /// Multiplicative (needs strictly positive data).
+    Mul,
+}
+
+/// The model structure: which components, whether the trend is damped, the season length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Structure {
+    /// Trend component.
+    pub trend: Component,
+    /// Damped trend (φ < 1).
+    pub damped: bool,
+    /// Seasonal component.
+    pub seasonal: Component,
+    /// Season length in rows (0 without a seasonal component).
+    pub period: usize,
+}
+
+impl Structure {
+    /// A readable name, e.g. `add-damped/mul/288`.
+    pub fn describe(&self) -> String {
+        let name = |c: Component| match c {
+            Component::None => "none",
+            Component::Add => "add",
+            Component::Mul => "mul",
+        };
+        format!(
+            "trend={}{}, seasonal={}{}",
+            name(self.trend),
+            if self.damped { " (damped)" } else { "" },
+            name(self.seasonal),
+            if self.seasonal == Component::None {
+                String::new()
+            } else {
+                format!(" (period {})", self.period)
+            }
+        )
+    }
+}
+
+/// Smoothing weights: α (level), β (trend), γ (season), φ (damping; 1 when undamped).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Smoothing {
+    /// Level weight.
+    pub alpha: f64,
+    /// Trend weight.
+    pub beta: f64,
+    /// Seasonal weight.
+    pub gamma: f64,
+    /// Damping factor.
+    pub phi: f64,
+}
+
+/// Level, trend and the last `period` seasonal values (slot `t mod period` belongs to row t).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Current level.
+    pub level: f64,
+    /// Current trend (additive: a slope; multiplicative: a growth factor; 0 without trend).
+    pub trend: f64,
+    /// Seasonal values, indexed by row modulo the period (empty without a season).
+    pub season: Vec<f64>,
+    /// Index of the next row.
+    pub row: usize,
+}
+
+impl State {
+    #[inline]
+    fn damped_trend(&self, structure: &Structure, phi: f64) -> f64 {
+        match structure.trend {
+            Component::None => 0.0,
+            Component::Add => self.trend * phi,
+            Component::Mul => self.trend.powf(phi),
+        }
+    }
+
+    #[inline]
+    fn trended(&self, structure: &Structure, damped_trend: f64) -> f64 {
+        match structure.trend {
+            Component::None => self.level,
+            Component::Add => self.level + damped_trend,
+            Component::Mul => self.level * damped_trend,
+        }
+    }
+
+    /// The one-step-ahead forecast of the next row.
+    #[inline]
+    pub fn forecast(&self, structure: &Structure, smoothing: &Smoothing) -> f64 {
+        let trended = self.trended(structure, self.damped_trend(structure, smoothing.phi));
+        match structure.seasonal {
+            Component::None => trended,
+            Component::Add => trended + self.season[self.row % structure.period],
+            Component::Mul => trended * self.season[self.row % structure.period],
+        }
+    }
+
+    /// Takes in the next row's value (NaN: the state coasts on its forecast).
+    #[inline]
+    pub fn update(&mut self, y: f64, structure: &Structure, smoothing: &Smoothing) {
+        let Smoothing {
+            alpha,
+            beta,
+            gamma,
+            phi,
+        } = *smoothing;
+        let damped_trend = self.damped_trend(structure, phi);
+        let trended = self.trended(structure, damped_trend);
+        let slot = if structure.seasonal == Component::None {
+            0
+        } else {
+            self.row % structure.period
+        };
+        self.row += 1;
+        if y.is_nan() {
+            self.level = trended;
+            if structure.trend != Component::None {
+                self.trend = damped_trend;
+            }
+            return;
+        }
+        let previous_level = self.level;
+        self.level = match structure.seasonal {
+            Component::None => alpha * y + (1.0 - alpha) * trended,
+            Component::Add => alpha * y - alpha * self.season[slot] + (1.0 - alpha) * trended,
+            Component::Mul => alpha * y / self.season[slot] + (1.0 - alpha) * trended,
+        };
+        match structure.trend {
+            Component::None => {}
+            Component::Add => {
+                self.trend = beta * (self.level - previous_level) + (1.0 - beta) * damped_trend
+            }
+            Component::Mul => {
+                self.trend = beta * (self.level / previous_level) + (1.0 - beta) * damped_trend
+            }
+        }
+        match structure.seasonal {
+            Component::None => {}
+            Component::Add => {
+                self.season[slot] = gamma * y - gamma * trended + (1.0 - gamma) * self.season[slot];
+            }
+            Component::Mul => {
+                self.season[slot] = gamma * y / trended + (1.0 - gamma) * self.season[slot];
+            }
+        }
+    }
+}
+
+/// Sum of squared one-step errors over the finite values of `y`, starting from `initial`.
+pub fn sse(y: &[f64], initial: &State, structure: &Structure, smoothing: &Smoothing) -> f64 {
+    let mut state = initial.clone();
+    let mut total = 0.0;
+    for &value in y {
+        if value.is_finite() {
+            let error = state.forecast(structure, smoothing) - value;
+            total += error * error;
+        }
+        state.update(value, structure, smoothing);
+    }
+    total
+}
+
+/// statsmodels' "simple" initial state: the first season's mean as level, the mean of the
+/// season-on-season differences of the second season over `period` as trend, and the first
+/// season's deviations from the level as seasonal values; without a season, `y[0]` and
+/// `y[1] − y[0]` (or `y[1] / y[0]`). NaN-aware: missing values are left out of the means and
+/// a missing seasonal value starts neutral (0 or 1). `None` when there are too few values.
+pub fn initial_simple(y: &[f64], structure: &Structure) -> Option<State> {
+    if structure.seasonal == Component::None {
+        let mut finite = y.iter().copied().filter(|v| v.is_finite());
+        let first = finite.next()?;
+        let trend = match structure.trend {
+            Component::None => 0.0,
+            Component::Add => finite.next()? - first,
+            Component::Mul => finite.next()? / first,
+        };
+        return Some(State {
+            level: first,
+            trend,
+            season: Vec::new(),
+            row: 0,
+        });
+    }
+    let m = structure.period;
+    if y.len() < 2 * m {
+        return None;
+    }
+    let level = nan_mean(&y[..m])?;
+    let trend = match structure.trend {
+        Component::None => 0.0,
+        _ => nan_mean(
+            &(m..2 * m)
+                .map(|i| (y[i] - y[i - m]) / m as f64)
+                .collect::<Vec<_>>(),
+        )?,
+    };
+    let season = y[..m]
+        .iter()
+        .map(|&v| match (structure.seasonal, v.is_finite()) {
+            (Component::Add, true) => v - level,
+            (Component::Mul, true) => v / level,
+            (Component::Mul, false) => 1.0,
+            _ => 0.0,
+        })
+        .collect();
+    Some(State {
+        level,
+        trend,
+        season,
+        row: 0,
+    })
+}
+
+fn nan_mean(values: &[f64]) -> Option<f64> {
+    let (sum, count) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    (count > 0).then(|| sum / count as f64)
+}

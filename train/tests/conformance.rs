@@ -1,0 +1,275 @@
+//! The contract, checked once for every family in the catalog: prefix rule for causal
+//! families, finite scores or a typed error on constant / short / NaN-gapped / huge / tiny
+//! input, determinism, serde round trips, Send + Sync, channel handling, the search space.
+
+use vigil_train::{Combine, DetectorKind, DetectorSpec, FittedModel, Scores, TrainError};
+
+use crate::common::{multi, series, synthetic};
+
+const N: usize = 1500;
+const TRAIN: usize = 600;
+/// A NaN gap longer than every default window.
+const GAP: std::ops::Range<usize> = 650..950;
+
+fn fit(kind: DetectorKind, values: &[f64]) -> Result<FittedModel, TrainError> {
+    kind.default_spec().fit(&series(values))
+}
+
+fn assert_finite(kind: DetectorKind, what: &str, scores: &Scores, rows: usize) {
+    assert_eq!(
+        scores.values.len(),
+        rows,
+        "{kind} on {what}: one score per row"
+    );
+    assert!(
+        scores.values.iter().all(|v| v.is_finite()),
+        "{kind} on {what}: non-finite score"
+    );
+    assert!(
+        scores.warm_up <= rows,
+        "{kind} on {what}: warm-up beyond the series"
+    );
+}
+
+/// Finite scores, or a typed NotEnoughData error.
+fn finite_or_typed(kind: DetectorKind, what: &str, train: &[f64], test: &[f64]) -> Option<Scores> {
+    match fit(kind, train) {
+        Ok(model) => {
+            let scores = model
+                .score(&series(test))
+                .unwrap_or_else(|e| panic!("{kind} on {what}: {e}"));
+            assert_finite(kind, what, &scores, test.len());
+            Some(scores)
+        }
+        Err(TrainError::NotEnoughData { .. }) => None,
+        Err(other) => panic!("{kind} on {what}: unexpected error {other}"),
+    }
+}
+
+#[test]
+fn causal_families_obey_the_prefix_rule() {
+    let x = synthetic(N, 11);
+    for &kind in DetectorKind::ALL.iter().filter(|k| k.causal()) {
+        let model = fit(kind, &x[..TRAIN]).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let full = model.score(&series(&x)).expect("score");
+        for k in [1, 49, TRAIN, 1001, N - 1] {
+            let part = model.score(&series(&x[..k])).expect("score prefix");
+            assert_eq!(
+                part.values[..],
+                full.values[..k],
+                "{kind}: score(x[..{k}]) != score(x)[..{k}]"
+            );
+            assert_eq!(
+                part.warm_up.min(k),
+                full.warm_up.min(k),
+                "{kind}: warm-up differs on a prefix"
+            );
+            if let (Some(a), Some(b)) = (&part.expected, &full.expected) {
+                let same = a
+                    .iter()
+                    .zip(&b[..k])
+                    .all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(same, "{kind}: expected values differ on a prefix of {k}");
+            }
+        }
+    }
+}
+
+#[test]
+fn constant_short_gapped_huge_and_tiny_inputs_give_finite_scores_or_typed_errors() {
+    let x = synthetic(N, 12);
+    for &kind in DetectorKind::ALL {
+        let constant = vec![5.0; N];
+        finite_or_typed(kind, "constant input", &constant[..TRAIN], &constant);
+
+        let short = &x[..5];
+        assert!(
+            finite_or_typed(kind, "5 rows", short, short).is_none(),
+            "{kind}: 5 rows should be too short to fit"
+        );
+        assert!(
+            matches!(fit(kind, &[]), Err(TrainError::NotEnoughData { .. })),
+            "{kind}: an empty series must give NotEnoughData"
+        );
+
+        // NaN gaps, one longer than any default window, must not poison later scores.
+        let mut gapped = x.clone();
+        for i in (0..N).step_by(17) {
+            gapped[i] = f64::NAN;
+        }
+        gapped[GAP].iter_mut().for_each(|v| *v = f64::NAN);
+        let scores = finite_or_typed(kind, "NaN-gapped input", &gapped[..TRAIN], &gapped)
+            .unwrap_or_else(|| panic!("{kind}: should fit on 600 rows with a few NaNs"));
+        for i in (0..N).filter(|i| gapped[*i].is_nan()) {
+            assert_eq!(
+                scores.values[i], 0.0,
+                "{kind}: a missing value scores 0 (row {i})"
+            );
+        }
+        let after_gap = scores.values[GAP.end..]
+            .iter()
+            .filter(|v| **v > 0.0)
+            .count();
+        // CUSUM sits at 0 on in-control data, so the bar is low; a poisoned state gives none.
+        assert!(
+            after_gap > 20,
+            "{kind}: only {after_gap} positive scores after the gap"
+        );
+
+        // Magnitude: scores are scale-invariant (up to optimiser tolerance), from 1e-300 to 1e300.
+        let plain = finite_or_typed(kind, "plain input", &x[..TRAIN], &x).expect("fits");
+        for factor in [1e300, 1e-300] {
+            let scaled: Vec<f64> = x.iter().map(|v| v * factor).collect();
+            let what = format!("input × {factor:e}");
+            let scores = finite_or_typed(kind, &what, &scaled[..TRAIN], &scaled).expect("fits");
+            for (row, (a, b)) in scores.values.iter().zip(&plain.values).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                    "{kind} on {what}: row {row}: {a} vs unscaled {b}"
+                );
+            }
+        }
+    }
+}
+
+/// Bit-identical scores and expected values (NaN where there is none compares equal).
+fn same_scores(a: &Scores, b: &Scores) -> bool {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    bits(&a.values) == bits(&b.values)
+        && a.warm_up == b.warm_up
+        && a.expected.as_deref().map(bits) == b.expected.as_deref().map(bits)
+}
+
+#[test]
+fn fitting_is_deterministic_and_models_survive_serde() {
+    let x = synthetic(N, 13);
+    for &kind in DetectorKind::ALL {
+        let a = fit(kind, &x[..TRAIN]).expect("fit");
+        let b = fit(kind, &x[..TRAIN]).expect("fit");
+        assert_eq!(a, b, "{kind}: two fits differ");
+        let scores = a.score(&series(&x)).expect("score");
+        let again = b.score(&series(&x)).expect("score");
+        assert!(
+            same_scores(&scores, &again),
+            "{kind}: scores differ between two fits"
+        );
+
+        let json = serde_json::to_string(&a).expect("serialise");
+        assert!(
+            json.contains(&format!("\"kind\":\"{kind}\"")),
+            "{kind}: the tag is missing: {json:.80}"
+        );
+        let back: FittedModel = serde_json::from_str(&json).expect("deserialise");
+        let again = back.score(&series(&x)).expect("score");
+        assert!(
+            same_scores(&scores, &again),
+            "{kind}: scores change after a save/load round trip"
+        );
+
+        let spec = kind.default_spec();
+        let spec_json = serde_json::to_value(&spec).expect("spec json");
+        assert_eq!(spec_json["kind"], kind.name());
+        let spec_back: DetectorSpec = serde_json::from_value(spec_json).expect("spec back");
+        assert_eq!(spec_back, spec);
+    }
+}
+
+#[test]
+fn specs_models_and_scores_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<DetectorSpec>();
+    send_sync::<FittedModel>();
+    send_sync::<Scores>();
+    send_sync::<TrainError>();
+}
+
+#[test]
+fn channels_are_scored_apart_and_combined_as_stated() {
+    let a = synthetic(N, 21);
+    let b: Vec<f64> = synthetic(N, 22).iter().map(|v| v * 3.0 - 40.0).collect();
+    for &kind in DetectorKind::ALL.iter().filter(|k| !k.is_transform()) {
+        let one = |v: &[f64]| {
+            fit(kind, &v[..TRAIN])
+                .expect("fit")
+                .score(&series(v))
+                .expect("score")
+        };
+        let (sa, sb) = (one(&a), one(&b));
+        for combine in [Combine::Max, Combine::Mean] {
+            let mut spec = serde_json::to_value(kind.default_spec()).expect("json");
+            spec["combine"] = serde_json::to_value(combine).expect("combine");
+            let spec: DetectorSpec = serde_json::from_value(spec).expect("spec");
+            let train = multi(&[a[..TRAIN].to_vec(), b[..TRAIN].to_vec()]);
+            let both = spec
+                .fit(&train)
+                .expect("fit")
+                .score(&multi(&[a.clone(), b.clone()]))
+                .expect("score");
+            assert_eq!(both.per_channel.len(), 2, "{kind}: per-channel scores kept");
+            assert_eq!(
+                both.per_channel[0].values, sa.values,
+                "{kind}: channel 0 scored apart"
+            );
+            assert_eq!(
+                both.per_channel[1].values, sb.values,
+                "{kind}: channel 1 scored apart"
+            );
+            for row in 0..N {
+                let want = match combine {
+                    Combine::Max => sa.values[row].max(sb.values[row]),
+                    Combine::Mean => sa.values[row] / 2.0 + sb.values[row] / 2.0,
+                };
+                assert_eq!(both.values[row], want, "{kind} {combine:?}: row {row}");
+            }
+            let err = spec
+                .fit(&train)
+                .expect("fit")
+                .score(&series(&a))
+                .expect_err("one channel");
+            assert!(
+                matches!(
+                    err,
+                    TrainError::ChannelMismatch {
+                        fitted: 2,
+                        got: 1,
+                        ..
+                    }
+                ),
+                "{kind}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_space_dimension_applies_at_both_ends() {
+    for &kind in DetectorKind::ALL {
+        let space = kind.space();
+        assert!(!space.is_empty(), "{kind}: empty search space");
+        for dim in &space {
+            let (low, high) = dim.ends();
+            for value in [low, high] {
+                let spec = kind
+                    .default_spec()
+                    .with_values(&[(dim.name.clone(), value.clone())])
+                    .unwrap_or_else(|e| panic!("{kind}: {} = {value}: {e}", dim.name));
+                let json = serde_json::to_value(&spec).expect("json");
+                let pointer = format!("/{}", dim.name.replace('.', "/"));
+                assert_eq!(
+                    json.pointer(&pointer),
+                    Some(&value),
+                    "{kind}: {} was not applied",
+                    dim.name
+                );
+            }
+        }
+        let err = kind
+            .default_spec()
+            .with_values(&[("no_such_param".into(), serde_json::json!(1))])
+            .expect_err("unknown parameter");
+        assert!(
+            matches!(err, TrainError::BadAssignment { .. }),
+            "{kind}: {err}"
+        );
+    }
+}

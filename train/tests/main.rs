@@ -1,0 +1,11 @@
+//! Integration tests of vigil-train, one binary: reference matches and the catalog-wide
+//! conformance test.
+
+mod arima_match;
+mod common;
+mod conformance;
+mod cusum_reference;
+mod holt_winters_match;
+mod likelihood_match;
+mod rolling_match;
+mod stl_shesd_match;
