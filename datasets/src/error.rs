@@ -33,6 +33,19 @@ pub enum DatasetError {
         hint: String,
     },
 
+    #[error("{path}: no value column named {column:?} (columns: {found})\nhint: name value columns exactly as in the header (case-sensitive) with --value-columns, or leave it out to use every non-timestamp column")]
+    MissingValueColumn {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+
+    #[error("{path}: cannot parse as CSV: {message}\nhint: the file must be comma-separated UTF-8 with one header line and the same number of fields on every row")]
+    BadCsv { path: PathBuf, message: String },
+
+    #[error("{path}: cannot read Parquet: {message}\nhint: the file may be truncated or not Parquet at all (a Parquet file starts and ends with `PAR1`); write it again")]
+    BadParquet { path: PathBuf, message: String },
+
     #[error("{path}: row {row}, column {column:?}: cannot parse timestamp {value:?}\nhint: use RFC 3339 (2024-01-31T12:00:00Z), `YYYY-MM-DD HH:MM:SS`, or epoch seconds/milliseconds")]
     BadTimestamp {
         path: PathBuf,

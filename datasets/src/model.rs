@@ -141,7 +141,7 @@ impl Series {
         let end = end.min(self.len());
         let start = start.min(end);
         let timestamps = self.timestamps[start..end].to_vec();
-        let values = self.values.slice(ndarray::s![start..end, ..]).to_owned();
+        let values = self.values.slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end)).to_owned();
         let incidents = match (timestamps.first(), timestamps.last()) {
             (Some(&lo), Some(&hi)) => {
                 let (lo, hi) = timestamps.iter().fold((lo.min(hi), lo.max(hi)), |(a, b), &t| (a.min(t), b.max(t)));
