@@ -45,7 +45,7 @@ fn args(extra: &[&str]) -> pull::PullArgs {
 
 /// Runs the verb and returns its error as the binary prints it, checking it is one line.
 fn error_line(args: &pull::PullArgs) -> String {
-    let error = pull::run(args).err().expect("the pull fails");
+    let error = pull::run(args).expect_err("the pull fails");
     let line = format!("{error:#}");
     assert!(!line.contains('\n'), "more than one line: {line}");
     assert!(line.contains("; hint: "), "no hint: {line}");
