@@ -229,11 +229,20 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration_ms("5m", "--cooldown").unwrap(), 300_000);
-        assert_eq!(parse_duration_ms("300", "--cooldown").unwrap(), 300_000);
-        assert_eq!(parse_duration_ms("250ms", "--cooldown").unwrap(), 250);
+        assert_eq!(
+            parse_duration_ms("5m", "--cooldown").expect("valid duration"),
+            300_000
+        );
+        assert_eq!(
+            parse_duration_ms("300", "--cooldown").expect("valid duration"),
+            300_000
+        );
+        assert_eq!(
+            parse_duration_ms("250ms", "--cooldown").expect("valid duration"),
+            250
+        );
         let err = parse_duration_ms("5 parsecs", "--cooldown")
-            .unwrap_err()
+            .expect_err("invalid duration")
             .to_string();
         assert!(err.contains("hint:"), "{err}");
     }

@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn timestamps_in_every_accepted_form() {
-        let nab = parse_timestamp("2014-04-10 07:15:00").unwrap();
+        let nab = parse_timestamp("2014-04-10 07:15:00").expect("NAB timestamp parses");
         assert_eq!(parse_timestamp("2014-04-10 07:15:00.000000"), Some(nab));
         assert_eq!(parse_timestamp("2014-04-10T07:15:00Z"), Some(nab));
         assert_eq!(parse_timestamp("2014-04-10T09:15:00+02:00"), Some(nab));
