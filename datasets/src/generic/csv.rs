@@ -8,7 +8,7 @@ use std::path::Path;
 use ndarray::Array2;
 use polars::prelude::*;
 
-use super::{GenericOptions, parse_value, resolve_columns};
+use super::{GenericOptions, parse_value, resolve_frame_columns};
 use crate::error::{DatasetError, Result};
 use crate::model::Series;
 use crate::timestamp::{parse_timestamp, write_timestamp};
@@ -30,17 +30,7 @@ pub(crate) fn read_csv(path: &Path, name: &str, options: &GenericOptions) -> Res
         .into_reader_with_file_handle(Cursor::new(body))
         .finish()
         .map_err(|e| csv_error(path, body, &e))?;
-    if frame.height() == 0 {
-        return Err(DatasetError::HeaderOnly {
-            path: path.to_path_buf(),
-        });
-    }
-    let names: Vec<&str> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.as_str())
-        .collect();
-    let (timestamp_index, value_indices) = resolve_columns(path, &names, options)?;
+    let (names, timestamp_index, value_indices) = resolve_frame_columns(path, &frame, options)?;
     let columns = frame.columns();
     let rows = frame.height();
 

@@ -161,6 +161,27 @@ fn file_stem(path: &Path) -> String {
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
 }
 
+/// Refuses a frame with no rows, then picks its timestamp and value columns (CSV and Parquet
+/// share this step). Returns the column names with the chosen indices into them.
+pub(crate) fn resolve_frame_columns<'a>(
+    path: &Path,
+    frame: &'a polars::prelude::DataFrame,
+    options: &GenericOptions,
+) -> Result<(Vec<&'a str>, usize, Vec<usize>)> {
+    if frame.height() == 0 {
+        return Err(DatasetError::HeaderOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    let (timestamp_index, value_indices) = resolve_columns(path, &names, options)?;
+    Ok((names, timestamp_index, value_indices))
+}
+
 /// Picks the timestamp column and the value columns out of a header.
 /// Returns their indices into `names`.
 pub(crate) fn resolve_columns(

@@ -9,7 +9,7 @@ use std::path::Path;
 use ndarray::Array2;
 use polars::prelude::*;
 
-use super::{GenericOptions, parse_value, resolve_columns};
+use super::{GenericOptions, parse_value, resolve_frame_columns};
 use crate::error::{DatasetError, Result};
 use crate::model::Series;
 use crate::timestamp::{epoch_float_to_ms, epoch_to_ms, parse_timestamp};
@@ -40,17 +40,7 @@ pub(crate) fn read_parquet(path: &Path, name: &str, options: &GenericOptions) ->
     let frame = catch_unwind(AssertUnwindSafe(|| ParquetReader::new(file).finish()))
         .map_err(|_| bad("the decoder failed on damaged data".to_owned()))?
         .map_err(|e| bad(e.to_string()))?;
-    if frame.height() == 0 {
-        return Err(DatasetError::HeaderOnly {
-            path: path.to_path_buf(),
-        });
-    }
-    let names: Vec<&str> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.as_str())
-        .collect();
-    let (timestamp_index, value_indices) = resolve_columns(path, &names, options)?;
+    let (names, timestamp_index, value_indices) = resolve_frame_columns(path, &frame, options)?;
     let columns = frame.columns();
     let rows = frame.height();
 

@@ -103,21 +103,12 @@ impl RollingPercentileParams {
 
     /// Checks every rule.
     pub fn check(&self) -> Result<RollingPercentileValid> {
-        if self.window < 2 {
-            return Err(TrainError::param(
-                "rolling_percentile.window",
-                format!("{} is below 2", self.window),
-                "a band needs at least two values: use a window of 2 rows or more",
-            ));
-        }
-        let min_periods = self.min_periods.unwrap_or((self.window / 2).max(2));
-        if min_periods < 2 || min_periods > self.window {
-            return Err(TrainError::param(
-                "rolling_percentile.min_periods",
-                format!("{min_periods} is not within 2..={}", self.window),
-                "set min_periods between 2 and the window length, or leave it out",
-            ));
-        }
+        let min_periods = super::check_rolling_window(
+            "rolling_percentile",
+            self.window,
+            self.min_periods,
+            "a band",
+        )?;
         if !(0.0..1.0).contains(&self.lower) {
             return Err(TrainError::param(
                 "rolling_percentile.lower",

@@ -96,21 +96,12 @@ impl RollingZScoreParams {
 
     /// Checks every rule; a checked value cannot be wrong.
     pub fn check(&self) -> Result<RollingZScoreValid> {
-        if self.window < 2 {
-            return Err(TrainError::param(
-                "rolling_zscore.window",
-                format!("{} is below 2", self.window),
-                "a spread needs at least two values: use a window of 2 rows or more",
-            ));
-        }
-        let min_periods = self.min_periods.unwrap_or((self.window / 2).max(2));
-        if min_periods < 2 || min_periods > self.window {
-            return Err(TrainError::param(
-                "rolling_zscore.min_periods",
-                format!("{min_periods} is not within 2..={}", self.window),
-                "set min_periods between 2 and the window length, or leave it out",
-            ));
-        }
+        let min_periods = super::check_rolling_window(
+            "rolling_zscore",
+            self.window,
+            self.min_periods,
+            "a spread",
+        )?;
         if !(self.band_z.is_finite() && self.band_z > 0.0) {
             return Err(TrainError::param(
                 "rolling_zscore.band_z",
