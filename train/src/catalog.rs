@@ -9,6 +9,7 @@ use crate::detectors::arima::{ArimaModel, ArimaParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::ewma::{EwmaModel, EwmaParams};
 use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
+use crate::detectors::matrix_profile::{MatrixProfileModel, MatrixProfileParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
@@ -51,6 +52,8 @@ pub enum DetectorKind {
     AnomalyLikelihood,
     /// CUSUM change-point detector (level shifts, trend changes).
     Cusum,
+    /// Matrix-profile discord (left matrix profile, z-normalised subsequence distance).
+    MatrixProfile,
 }
 
 impl DetectorKind {
@@ -65,6 +68,7 @@ impl DetectorKind {
         DetectorKind::SeasonalEsdSliding,
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
+        DetectorKind::MatrixProfile,
     ];
 
     /// The serde / CLI name.
@@ -79,6 +83,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
+            DetectorKind::MatrixProfile => "matrix_profile",
         }
     }
 
@@ -102,6 +107,9 @@ impl DetectorKind {
                 DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
             }
             DetectorKind::Cusum => DetectorSpec::Cusum(CusumParams::default()),
+            DetectorKind::MatrixProfile => {
+                DetectorSpec::MatrixProfile(MatrixProfileParams::default())
+            }
         }
     }
 
@@ -118,6 +126,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => true,
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
+            DetectorKind::MatrixProfile => true,
         }
     }
 
@@ -139,6 +148,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
+            DetectorKind::MatrixProfile => MatrixProfileParams::space(),
         }
     }
 }
@@ -172,6 +182,8 @@ pub enum DetectorSpec {
     AnomalyLikelihood(AnomalyLikelihoodSpec),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumParams),
+    /// See [`crate::detectors::matrix_profile`].
+    MatrixProfile(MatrixProfileParams),
 }
 
 impl DetectorSpec {
@@ -187,6 +199,7 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
+            DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
         }
     }
 
@@ -211,6 +224,7 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
+            DetectorSpec::MatrixProfile(p) => p.check().map(drop),
         }
     }
 
@@ -232,6 +246,7 @@ impl DetectorSpec {
                 FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
+            DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
         })
     }
 
@@ -309,6 +324,8 @@ pub enum FittedModel {
     AnomalyLikelihood(AnomalyLikelihoodModel),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumModel),
+    /// See [`crate::detectors::matrix_profile`].
+    MatrixProfile(MatrixProfileModel),
 }
 
 impl FittedModel {
@@ -324,6 +341,7 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
+            FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
         }
     }
 
@@ -340,6 +358,7 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(m) => m.score(series),
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
+            FittedModel::MatrixProfile(m) => m.score(series),
         }
     }
 }

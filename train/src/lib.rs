@@ -15,6 +15,7 @@ pub mod catalog;
 mod channels;
 pub mod detectors;
 pub mod error;
+pub mod linalg;
 mod optim;
 mod rolling;
 pub mod scores;

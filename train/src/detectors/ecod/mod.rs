@@ -1,0 +1,3 @@
+//! (wrapped once the feature transform lands)
+
+pub mod core;

@@ -1,0 +1,4 @@
+//! (wrapped once the feature transform lands)
+
+pub mod core;
+pub mod smo;
