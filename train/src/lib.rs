@@ -15,6 +15,8 @@ pub mod catalog;
 mod channels;
 pub mod detectors;
 pub mod error;
+pub mod features;
+pub mod neighbors;
 mod optim;
 mod rolling;
 pub mod scores;
