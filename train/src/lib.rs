@@ -16,6 +16,8 @@ mod channels;
 pub mod detectors;
 pub mod error;
 pub mod linalg;
+pub mod features;
+pub mod neighbors;
 mod optim;
 mod rolling;
 pub mod scores;
