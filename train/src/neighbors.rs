@@ -14,6 +14,8 @@
 //! Reference: Friedman, Bentley & Finkel (1977), "An algorithm for finding best matches in
 //! logarithmic expected time".
 
+mod radius;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

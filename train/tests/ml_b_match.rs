@@ -290,7 +290,7 @@ fn dbscan_labels_and_core_points_equal_scikit_learn() {
         let scores: Vec<f64> = test
             .rows()
             .into_iter()
-            .map(|r| state.score_row(&r.to_vec()))
+            .map(|r| state.score_row(&r.to_vec(), &mut Vec::new()))
             .collect();
         assert_close(
             "dbscan novelty",

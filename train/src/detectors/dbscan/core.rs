@@ -5,7 +5,10 @@
 //! core point, over `eps`.
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::neighbors::{DEFAULT_LEAF_SIZE, KdTree};
 
 /// Label of a noise point (scikit-learn's −1).
 pub const NOISE: i64 = -1;
@@ -19,39 +22,22 @@ pub struct Clustering {
     pub core: Vec<usize>,
 }
 
-/// Squared Euclidean distance.
-pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// Indices of the rows within `eps` of row `i` (itself included), in index order.
-fn neighbours(rows: &ArrayView2<f64>, i: usize, eps: f64, out: &mut Vec<usize>) {
-    out.clear();
-    let eps2 = eps * eps;
-    let point = rows.row(i);
-    let point = point.as_slice().expect("standard layout rows");
-    for (j, other) in rows.rows().into_iter().enumerate() {
-        let other = other.as_slice().expect("standard layout rows");
-        if squared_distance(point, other) <= eps2 {
-            out.push(j);
-        }
-    }
-}
-
-/// Clusters `rows` (n × d, finite, standard layout). Memory O(n): neighbourhoods are counted in
-/// one pass and recomputed during expansion rather than stored (scikit-learn stores them all,
-/// O(n²) on dense data). Time O(n²·d) with this brute-force search.
+/// Clusters `rows` (n × d, finite). Neighbourhoods come from a k-d tree range query
+/// ([`KdTree::within_radius`]); they are counted in one parallel pass and recomputed during
+/// the expansion rather than stored, so memory stays O(n) (scikit-learn stores them all, O(n²)
+/// on dense data). Time: one range query per row, twice.
 pub fn dbscan(rows: ArrayView2<f64>, eps: f64, min_samples: usize) -> Clustering {
-    let rows = rows.as_standard_layout();
-    let rows = rows.view();
     let n = rows.nrows();
-    let mut buffer = Vec::new();
+    let tree = KdTree::build(rows, DEFAULT_LEAF_SIZE);
     let is_core: Vec<bool> = (0..n)
-        .map(|i| {
-            neighbours(&rows, i, eps, &mut buffer);
+        .into_par_iter()
+        .map_init(Vec::new, |buffer, i| {
+            let point = rows.row(i).to_vec();
+            tree.within_radius(&point, eps, buffer);
             buffer.len() >= min_samples
         })
         .collect();
+    let mut buffer = Vec::new();
     let mut labels = vec![NOISE; n];
     let mut next_label = 0;
     let mut stack = Vec::new();
@@ -62,8 +48,8 @@ pub fn dbscan(rows: ArrayView2<f64>, eps: f64, min_samples: usize) -> Clustering
         labels[start] = next_label;
         stack.push(start);
         while let Some(point) = stack.pop() {
-            neighbours(&rows, point, eps, &mut buffer);
-            for &other in &buffer {
+            tree.within_radius(&rows.row(point).to_vec(), eps, &mut buffer);
+            for other in buffer.iter().map(|&i| i as usize) {
                 if labels[other] == NOISE {
                     labels[other] = next_label;
                     if is_core[other] {
@@ -78,13 +64,16 @@ pub fn dbscan(rows: ArrayView2<f64>, eps: f64, min_samples: usize) -> Clustering
     Clustering { labels, core }
 }
 
-/// The fitted state: the core points, the radius and the clustering of the training rows.
+/// The fitted state: the core points (in a k-d tree), the radius and the clustering of the
+/// training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DbscanState {
     /// The radius the clustering used.
     pub eps: f64,
-    /// The core points (rows), in training order.
-    pub core_points: Array2<f64>,
+    /// Number of core points.
+    pub core_count: usize,
+    /// The core points.
+    pub core_tree: KdTree,
     /// Number of clusters found on the training rows.
     pub clusters: usize,
     /// Number of training rows labelled noise.
@@ -108,7 +97,8 @@ impl DbscanState {
         (
             DbscanState {
                 eps,
-                core_points,
+                core_count: core_points.nrows(),
+                core_tree: KdTree::build(core_points.view(), DEFAULT_LEAF_SIZE),
                 clusters,
                 noise,
             },
@@ -118,19 +108,9 @@ impl DbscanState {
 
     /// Distance from `row` to the nearest core point, over `eps` (≤ 1 means the row would join
     /// a cluster; the larger, the further from every dense region).
-    pub fn score_row(&self, row: &[f64]) -> f64 {
-        let nearest = self
-            .core_points
-            .rows()
-            .into_iter()
-            .map(|core| {
-                core.iter()
-                    .zip(row)
-                    .map(|(c, x)| (c - x) * (c - x))
-                    .sum::<f64>()
-            })
-            .fold(f64::INFINITY, f64::min);
-        nearest.sqrt() / self.eps
+    pub fn score_row(&self, row: &[f64], best: &mut Vec<(f64, u32)>) -> f64 {
+        self.core_tree.query_into(row, 1, best);
+        best.first().map_or(f64::INFINITY, |(d2, _)| d2.sqrt()) / self.eps
     }
 }
 
