@@ -9,6 +9,9 @@ use crate::detectors::arima::{ArimaModel, ArimaParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::ewma::{EwmaModel, EwmaParams};
 use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
+use crate::detectors::isolation_forest::{IsolationForestModel, IsolationForestParams};
+use crate::detectors::knn::{KnnModel, KnnParams};
+use crate::detectors::lof::{LofModel, LofParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
@@ -51,6 +54,12 @@ pub enum DetectorKind {
     AnomalyLikelihood,
     /// CUSUM change-point detector (level shifts, trend changes).
     Cusum,
+    /// Isolation Forest over feature rows.
+    IsolationForest,
+    /// kNN distance to the training rows, over feature rows.
+    Knn,
+    /// Local Outlier Factor (novelty mode), over feature rows.
+    Lof,
 }
 
 impl DetectorKind {
@@ -65,6 +74,9 @@ impl DetectorKind {
         DetectorKind::SeasonalEsdSliding,
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
+        DetectorKind::IsolationForest,
+        DetectorKind::Knn,
+        DetectorKind::Lof,
     ];
 
     /// The serde / CLI name.
@@ -79,6 +91,9 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
+            DetectorKind::IsolationForest => "isolation_forest",
+            DetectorKind::Knn => "knn",
+            DetectorKind::Lof => "lof",
         }
     }
 
@@ -102,6 +117,11 @@ impl DetectorKind {
                 DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
             }
             DetectorKind::Cusum => DetectorSpec::Cusum(CusumParams::default()),
+            DetectorKind::IsolationForest => {
+                DetectorSpec::IsolationForest(IsolationForestParams::default())
+            }
+            DetectorKind::Knn => DetectorSpec::Knn(KnnParams::default()),
+            DetectorKind::Lof => DetectorSpec::Lof(LofParams::default()),
         }
     }
 
@@ -118,7 +138,17 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => true,
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
+            DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
         }
+    }
+
+    /// True for point detectors over feature rows ([`crate::features`]): they score each row
+    /// from all channels at once, so there are no per-channel scores and no `combine`.
+    pub fn is_point(self) -> bool {
+        matches!(
+            self,
+            DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof
+        )
     }
 
     /// True for transforms that wrap another detector (their score is not a per-channel
@@ -139,6 +169,9 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
+            DetectorKind::IsolationForest => IsolationForestParams::space(),
+            DetectorKind::Knn => KnnParams::space(),
+            DetectorKind::Lof => LofParams::space(),
         }
     }
 }
@@ -172,6 +205,12 @@ pub enum DetectorSpec {
     AnomalyLikelihood(AnomalyLikelihoodSpec),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumParams),
+    /// See [`crate::detectors::isolation_forest`].
+    IsolationForest(IsolationForestParams),
+    /// See [`crate::detectors::knn`].
+    Knn(KnnParams),
+    /// See [`crate::detectors::lof`].
+    Lof(LofParams),
 }
 
 impl DetectorSpec {
@@ -187,6 +226,9 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
+            DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
+            DetectorSpec::Knn(_) => DetectorKind::Knn,
+            DetectorSpec::Lof(_) => DetectorKind::Lof,
         }
     }
 
@@ -211,6 +253,9 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
+            DetectorSpec::IsolationForest(p) => p.check().map(drop),
+            DetectorSpec::Knn(p) => p.check().map(drop),
+            DetectorSpec::Lof(p) => p.check().map(drop),
         }
     }
 
@@ -232,6 +277,11 @@ impl DetectorSpec {
                 FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
+            DetectorSpec::IsolationForest(p) => {
+                FittedModel::IsolationForest(p.check()?.fit(train)?)
+            }
+            DetectorSpec::Knn(p) => FittedModel::Knn(p.check()?.fit(train)?),
+            DetectorSpec::Lof(p) => FittedModel::Lof(p.check()?.fit(train)?),
         })
     }
 
@@ -309,6 +359,12 @@ pub enum FittedModel {
     AnomalyLikelihood(AnomalyLikelihoodModel),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumModel),
+    /// See [`crate::detectors::isolation_forest`].
+    IsolationForest(IsolationForestModel),
+    /// See [`crate::detectors::knn`].
+    Knn(KnnModel),
+    /// See [`crate::detectors::lof`].
+    Lof(LofModel),
 }
 
 impl FittedModel {
@@ -324,6 +380,9 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
+            FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
+            FittedModel::Knn(_) => DetectorKind::Knn,
+            FittedModel::Lof(_) => DetectorKind::Lof,
         }
     }
 
@@ -340,6 +399,9 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(m) => m.score(series),
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
+            FittedModel::IsolationForest(m) => m.score(series),
+            FittedModel::Knn(m) => m.score(series),
+            FittedModel::Lof(m) => m.score(series),
         }
     }
 }
