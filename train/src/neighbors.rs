@@ -233,7 +233,7 @@ impl KdTree {
             .for_each(|(block, (dist, idx))| {
                 let mut best = Vec::with_capacity(search_k + 1);
                 let first = block * BLOCK;
-                let count = if out_k == 0 { 0 } else { dist.len() / out_k };
+                let count = dist.len().checked_div(out_k).unwrap_or(0);
                 let mut row_buf = vec![0.0; self.dim];
                 for r in 0..count {
                     let row = first + r;

@@ -8,5 +8,6 @@ mod cusum_reference;
 mod holt_winters_match;
 mod likelihood_match;
 mod ml_b_match;
+mod ml_match;
 mod rolling_match;
 mod stl_shesd_match;

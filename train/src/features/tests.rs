@@ -41,7 +41,7 @@ fn window_rows_are_the_last_w_values_oldest_first_channel_major() {
 #[test]
 fn differences_lags_and_rolling_statistics_match_a_direct_computation() {
     let x = vec![1.0, 4.0, 2.0, 8.0, 5.0, 7.0, 3.0, 9.0];
-    let s = series(&[x.clone()], None);
+    let s = series(std::slice::from_ref(&x), None);
     let params = FeatureParams::default()
         .with_diff(true)
         .with_lags(vec![2])
@@ -130,9 +130,11 @@ fn rows_depend_on_the_past_only() {
     let model = params
         .check()
         .unwrap()
-        .fit(&series(&[x.clone()], None))
+        .fit(&series(std::slice::from_ref(&x), None))
         .unwrap();
-    let full = model.transform(&series(&[x.clone()], None)).unwrap();
+    let full = model
+        .transform(&series(std::slice::from_ref(&x), None))
+        .unwrap();
     for k in [0, 30, 120] {
         let mut changed = x.clone();
         for v in &mut changed[k + 1..] {
