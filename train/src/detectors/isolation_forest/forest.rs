@@ -59,6 +59,27 @@ pub struct IsolationForest {
     path: Vec<f64>,
 }
 
+/// One node of a fitted tree, as [`IsolationForest::tree_nodes`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ForestNode {
+    /// `x[feature] <= threshold` goes to `left`, otherwise to `right` (ids local to the tree).
+    Split {
+        /// Feature column.
+        feature: usize,
+        /// Split threshold.
+        threshold: f64,
+        /// Left child.
+        left: usize,
+        /// Right child.
+        right: usize,
+    },
+    /// A leaf credited with this path length (depth + c(samples)).
+    Leaf {
+        /// The path length.
+        path: f64,
+    },
+}
+
 /// One tree as explicit node arrays (scikit-learn's `tree_` layout), for
 /// [`IsolationForest::from_trees`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,6 +294,38 @@ impl IsolationForest {
     /// Number of nodes over all trees.
     pub fn n_nodes(&self) -> usize {
         self.feature.len()
+    }
+
+    /// Tree `tree`'s nodes (ids local to the tree, root = 0), for exporters: each node is
+    /// either a split (`x[feature] <= threshold` goes left) or a leaf crediting `path`
+    /// (its depth + c(training samples there)).
+    ///
+    /// # Panics
+    /// When `tree >= n_estimators()`.
+    pub fn tree_nodes(&self, tree: usize) -> Vec<ForestNode> {
+        let start = self.roots[tree] as usize;
+        let end = self
+            .roots
+            .get(tree + 1)
+            .map_or(self.feature.len(), |r| *r as usize);
+        (start..end)
+            .map(|k| {
+                let (left, right) = (
+                    self.children[2 * k] as usize,
+                    self.children[2 * k + 1] as usize,
+                );
+                if left == k {
+                    ForestNode::Leaf { path: self.path[k] }
+                } else {
+                    ForestNode::Split {
+                        feature: self.feature[k] as usize,
+                        threshold: self.threshold[k],
+                        left: left - start,
+                        right: right - start,
+                    }
+                }
+            })
+            .collect()
     }
 
     /// Anomaly scores `2^(−E[h(x)] / c(max_samples))` (scikit-learn's `-score_samples`), in
