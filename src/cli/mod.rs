@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod datasets;
 pub mod eval;
+pub mod pull;
 pub mod registry;
 
 /// Exit code for success.
