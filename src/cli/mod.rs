@@ -9,6 +9,7 @@ pub mod datasets;
 pub mod eval;
 pub mod pull;
 pub mod registry;
+pub mod run;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Evaluate anomaly scores from any tool against labelled incidents (NAB, point, event,
     /// range, AUC/VUS metrics; validation-fitted vs oracle thresholds).
     Eval(eval::EvalArgs),
+    /// Run an experiment spec: tune every family in parallel, build ensembles, test once,
+    /// register the best models and write the report.
+    Run(run::RunArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -47,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Datasets(args) => datasets::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Registry(args) => registry::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
 
