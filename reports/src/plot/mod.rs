@@ -1,0 +1,156 @@
+//! SVG figures drawn with plotters: a colour-blind-safe palette (Okabe & Ito 2008), our own
+//! axes, legends drawn in a strip above the plot (never over the data) and one function per
+//! figure kind. Every function returns one `<svg>` element as a string.
+
+mod axis;
+pub(crate) mod charts;
+pub(crate) mod series;
+
+pub(crate) use axis::{Axis, format_number, format_time};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::error::ReportError;
+
+/// Okabe–Ito colours, distinguishable under the common colour-vision deficiencies.
+pub(crate) mod palette {
+    use plotters::style::RGBColor;
+
+    pub const BLACK: RGBColor = RGBColor(0, 0, 0);
+    pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+    pub const SKY: RGBColor = RGBColor(86, 180, 233);
+    pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+    pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
+    pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+    pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+    pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+    pub const GREY: RGBColor = RGBColor(110, 110, 110);
+    pub const INK: RGBColor = RGBColor(34, 34, 34);
+
+    /// Line colours for overlaid series, in order (yellow is left out: too pale for lines).
+    pub const CYCLE: [RGBColor; 7] = [BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, BLACK];
+}
+
+/// Font family of every label (the browser picks the face; plotters only estimates sizes).
+pub(crate) const FONT: &str = "sans-serif";
+/// plotters writes `font-size = size / 1.24`: 16 gives about 13 px text.
+pub(crate) const LABEL_SIZE: f64 = 16.0;
+/// Height of the legend strip above a plot.
+pub(crate) const LEGEND_HEIGHT: u32 = 26;
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mark {
+    /// A line of this colour and width.
+    Line(RGBColor, u32),
+    /// A dashed line.
+    Dashed(RGBColor),
+    /// A filled box (shaded areas), with opacity.
+    Area(RGBColor, f64),
+    /// A filled triangle (alerts).
+    Triangle(RGBColor),
+    /// A filled circle (points).
+    Dot(RGBColor),
+}
+
+/// A line colour for the i-th overlaid series, and whether it should be dashed (after the
+/// colours run out).
+pub(crate) fn cycle_style(i: usize) -> (RGBColor, bool) {
+    let n = palette::CYCLE.len();
+    (palette::CYCLE[i % n], (i / n) % 2 == 1)
+}
+
+pub(crate) fn plot_error<E: std::error::Error + Send + Sync>(
+    e: DrawingAreaErrorKind<E>,
+) -> ReportError {
+    ReportError::Plot(e.to_string())
+}
+
+/// Draws into a fresh SVG of `size` pixels and returns the `<svg>` element.
+pub(crate) fn render_svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ReportError>,
+) -> Result<String, ReportError> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        draw(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(buf)
+}
+
+/// Estimated width of `text` at [`LABEL_SIZE`] (sans-serif averages about 0.55 em).
+pub(crate) fn text_width(text: &str) -> i32 {
+    (text.chars().count() as f64 * LABEL_SIZE / 1.24 * 0.58).ceil() as i32
+}
+
+pub(crate) fn label_style() -> TextStyle<'static> {
+    (FONT, LABEL_SIZE).into_font().color(&palette::INK)
+}
+
+/// Draws a horizontal legend in `area` (a strip), starting at `left` pixels, wrapping never:
+/// entries that do not fit are dropped with a trailing "…".
+pub(crate) fn draw_legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    left: i32,
+    entries: &[(String, Mark)],
+) -> Result<(), ReportError> {
+    let (width, height) = area.dim_in_pixel();
+    let y = height as i32 / 2;
+    let mut x = left;
+    let style = label_style().pos(Pos::new(HPos::Left, VPos::Center));
+    for (label, mark) in entries {
+        let needed = 26 + text_width(label) + 18;
+        if x + needed > width as i32 {
+            area.draw(&Text::new("…", (x, y), style.clone()))
+                .map_err(plot_error)?;
+            break;
+        }
+        draw_mark(area, (x, y), *mark)?;
+        area.draw(&Text::new(label.clone(), (x + 26, y), style.clone()))
+            .map_err(plot_error)?;
+        x += needed;
+    }
+    Ok(())
+}
+
+fn draw_mark(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    (x, y): (i32, i32),
+    mark: Mark,
+) -> Result<(), ReportError> {
+    match mark {
+        Mark::Line(c, w) => area
+            .draw(&PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                c.stroke_width(w + 1),
+            ))
+            .map_err(plot_error),
+        Mark::Dashed(c) => {
+            for k in 0..3 {
+                area.draw(&PathElement::new(
+                    vec![(x + k * 8, y), (x + k * 8 + 5, y)],
+                    c.stroke_width(2),
+                ))
+                .map_err(plot_error)?;
+            }
+            Ok(())
+        }
+        Mark::Area(c, alpha) => area
+            .draw(&Rectangle::new(
+                [(x, y - 6), (x + 20, y + 6)],
+                c.mix(alpha).filled(),
+            ))
+            .map_err(plot_error),
+        Mark::Triangle(c) => area
+            .draw(&TriangleMarker::new((x + 10, y), 6, c.filled()))
+            .map_err(plot_error),
+        Mark::Dot(c) => area
+            .draw(&Circle::new((x + 10, y), 4, c.filled()))
+            .map_err(plot_error),
+    }
+}
