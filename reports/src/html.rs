@@ -45,7 +45,7 @@ header .sub{color:var(--muted)}
 nav.toc{margin-top:8px;font-size:14px}
 nav.toc a{margin-right:14px;color:var(--accent);text-decoration:none}
 nav.toc a:hover{text-decoration:underline}
-main{padding:8px 28px 40px;max-width:1320px}
+main{padding:8px 28px 40px;max-width:1400px}
 section{margin-top:26px}
 h2{font-size:20px;border-bottom:2px solid var(--ink);padding-bottom:3px;margin:0 0 12px}
 h3{font-size:17px;margin:20px 0 8px}
@@ -55,8 +55,9 @@ p{margin:6px 0}
 .note{border-left:4px solid var(--warn);background:#fff6ef;padding:6px 12px;margin:8px 0}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 pre.spec{background:#f6f7f9;border:1px solid var(--line);padding:10px 12px;max-height:420px;overflow:auto;white-space:pre}
-table{border-collapse:collapse;margin:6px 0 12px;font-size:14px}
-th,td{border-bottom:1px solid var(--line);padding:4px 9px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:6px 0 12px;font-size:13.5px}
+.scroll{overflow-x:auto;max-width:100%}
+th,td{border-bottom:1px solid var(--line);padding:4px 7px;text-align:left;vertical-align:top}
 th{background:#eef0f3;font-weight:600;white-space:nowrap}
 tbody tr:nth-child(even){background:var(--zebra)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -69,7 +70,7 @@ tr.baseline td{font-style:italic;color:var(--muted)}
 td.best{font-weight:700}
 td.best::before{content:"\2605 ";color:var(--accent);font-style:normal}
 .oracle{display:block;font-size:12px;color:var(--muted)}
-.params{font-size:12.5px;color:#333;max-width:340px}
+.params{font-size:12px;color:#333;max-width:250px}
 .params span{display:inline-block;margin-right:8px;white-space:nowrap}
 .better{color:#0072B2;font-weight:600}
 .worse{color:#D55E00;font-weight:600}
@@ -289,7 +290,7 @@ pub(crate) fn table(heads: &[Head], rows: &[(Option<&str>, Vec<Cell>)], sortable
     let mut out = String::new();
     let _ = write!(
         out,
-        "<table{}>\n<thead><tr>",
+        "<div class=\"scroll\"><table{}>\n<thead><tr>",
         if sortable { " class=\"sortable\"" } else { "" }
     );
     for h in heads {
@@ -328,7 +329,7 @@ pub(crate) fn table(heads: &[Head], rows: &[(Option<&str>, Vec<Cell>)], sortable
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     out
 }
 

@@ -112,6 +112,11 @@ impl Axis {
         axis
     }
 
+    /// Number of ticks (every one is labelled).
+    pub fn tick_count(&self) -> usize {
+        self.ticks.len()
+    }
+
     /// The label of a value as drawn on the axis.
     pub fn label(&self, v: f64) -> String {
         match &self.labels {
@@ -186,18 +191,18 @@ fn widen(lo: f64, hi: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// The 1-2-5 step at or above `raw`.
+/// The 1-2-5 step nearest to `raw`.
 pub(crate) fn nice_step(raw: f64) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let magnitude = 10f64.powf(raw.log10().floor());
     let residual = raw / magnitude;
-    let m = if residual <= 1.0 {
+    let m = if residual <= 1.5 {
         1.0
-    } else if residual <= 2.0 {
+    } else if residual <= 3.0 {
         2.0
-    } else if residual <= 5.0 {
+    } else if residual <= 7.0 {
         5.0
     } else {
         10.0

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::series::finite_range;
 use super::{
-    Axis, LEGEND_HEIGHT, Mark, cycle_style, draw_legend, format_number, label_style, palette,
-    plot_error, render_svg, text_width,
+    Axis, LEGEND_HEIGHT, Mark, Stroke, cycle_style, draw_legend, format_number, label_style,
+    palette, plot_error, render_svg, stroke_mark, text_width,
 };
 use crate::downsample::thin_curve;
 use crate::error::Result;
@@ -25,9 +25,10 @@ fn xy<'a, 'b>(
     y_desc: &str,
     y_label_area: u32,
 ) -> Result<Chart<'a, 'b>> {
+    let (x_ticks, y_ticks) = (x.tick_count().max(2), y.tick_count().max(2));
     let mut chart = ChartBuilder::on(area)
         .margin(8)
-        .margin_right(18)
+        .margin_right(40)
         .x_label_area_size(46)
         .y_label_area_size(y_label_area)
         .build_cartesian_2d(x, y)
@@ -37,8 +38,8 @@ fn xy<'a, 'b>(
         .bold_line_style(palette::BLACK.mix(0.08))
         .light_line_style(TRANSPARENT)
         .axis_style(palette::GREY)
-        .x_labels(8)
-        .y_labels(6)
+        .x_labels(x_ticks)
+        .y_labels(y_ticks)
         .label_style(label_style())
         .axis_desc_style(label_style())
         .x_desc(x_desc)
@@ -48,32 +49,36 @@ fn xy<'a, 'b>(
     Ok(chart)
 }
 
-/// Draws `points` as a solid or dashed line.
+/// Draws `points` as a solid, dashed or dotted line.
 fn line(
     chart: &mut Chart<'_, '_>,
     points: Vec<(f64, f64)>,
     colour: RGBColor,
-    dashed: bool,
+    stroke: Stroke,
 ) -> Result<()> {
     if points.len() < 2 {
         return Ok(());
     }
-    if dashed {
-        chart
-            .draw_series(DashedLineSeries::new(points, 7, 4, colour.stroke_width(2)))
-            .map_err(plot_error)?;
-    } else {
-        chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-            .map_err(plot_error)?;
+    let style = colour.stroke_width(2);
+    match stroke {
+        Stroke::Solid => chart
+            .draw_series(LineSeries::new(points, style))
+            .map(|_| ()),
+        Stroke::Dashed => chart
+            .draw_series(DashedLineSeries::new(points, 7, 4, style))
+            .map(|_| ()),
+        Stroke::Dotted => chart
+            .draw_series(DashedLineSeries::new(points, 2, 4, style))
+            .map(|_| ()),
     }
-    Ok(())
+    .map_err(plot_error)
 }
 
 /// A vertical legend (one entry per line) in `area`.
 fn legend_column(area: &Area<'_>, entries: &[(String, Mark)]) -> Result<()> {
     let (width, height) = area.dim_in_pixel();
-    let max_chars = ((width as i32 - 34) / text_width("m").max(1)).max(4) as usize;
+    // Room left of the mark (26 px) and the legend's own padding (22 px).
+    let max_chars = ((width as i32 - 26 - 22) / text_width("m").max(1)).max(4) as usize;
     for (k, (label, mark)) in entries.iter().enumerate() {
         let y = 20 + k as i32 * 21;
         if y + 10 > height as i32 {
@@ -96,9 +101,9 @@ fn legend_column(area: &Area<'_>, entries: &[(String, Mark)]) -> Result<()> {
 
 /// ROC or PR curves of several families, with a legend column on the right.
 pub(crate) fn curve_figure(sets: &[&CurveSet], roc: bool) -> Result<String> {
-    let (w, h) = (640u32, 440u32);
+    let (w, h) = (650u32, 440u32);
     render_svg((w, h), |root| {
-        let (plot_area, legend_area) = root.split_horizontally(430);
+        let (plot_area, legend_area) = root.split_horizontally(420);
         let (x_desc, y_desc) = if roc {
             ("false-positive rate", "true-positive rate")
         } else {
@@ -118,14 +123,14 @@ pub(crate) fn curve_figure(sets: &[&CurveSet], roc: bool) -> Result<String> {
                 &mut chart,
                 vec![(0.0, 0.0), (1.0, 1.0)],
                 palette::GREY,
-                true,
+                Stroke::Dashed,
             )?;
             legend.push(("chance".to_string(), Mark::Dashed(palette::GREY)));
         }
         for (i, set) in sets.iter().enumerate() {
-            let (colour, dashed) = cycle_style(i);
+            let (colour, stroke) = cycle_style(i);
             let points = if roc { &set.roc } else { &set.pr };
-            line(&mut chart, thin_curve(points, 0.002), colour, dashed)?;
+            line(&mut chart, thin_curve(points, 0.002), colour, stroke)?;
             let area = if roc {
                 set.roc_auc
             } else {
@@ -135,14 +140,7 @@ pub(crate) fn curve_figure(sets: &[&CurveSet], roc: bool) -> Result<String> {
                 Some(a) => format!("{} {}", set.family, format_number(a)),
                 None => set.family.clone(),
             };
-            legend.push((
-                label,
-                if dashed {
-                    Mark::Dashed(colour)
-                } else {
-                    Mark::Line(colour, 1)
-                },
-            ));
+            legend.push((label, stroke_mark(colour, stroke)));
         }
         let title = if roc { "family  ROC-AUC" } else { "family  AP" };
         legend_area
@@ -502,7 +500,7 @@ pub(crate) fn daily_false_alarm_figure(sets: &[&FalseAlarms]) -> Result<String> 
         )?;
         let mut legend = Vec::new();
         for (i, s) in sets.iter().enumerate() {
-            let (colour, dashed) = cycle_style(i);
+            let (colour, stroke) = cycle_style(i);
             let points: Vec<(f64, f64)> = s
                 .daily
                 .iter()
@@ -511,15 +509,8 @@ pub(crate) fn daily_false_alarm_figure(sets: &[&FalseAlarms]) -> Result<String> 
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(plot_error)?;
-            line(&mut chart, points, colour, dashed)?;
-            legend.push((
-                s.family.clone(),
-                if dashed {
-                    Mark::Dashed(colour)
-                } else {
-                    Mark::Line(colour, 1)
-                },
-            ));
+            line(&mut chart, points, colour, stroke)?;
+            legend.push((s.family.clone(), stroke_mark(colour, stroke)));
         }
         draw_legend(&legend_area, 64, &legend)
     })
@@ -563,8 +554,13 @@ pub(crate) fn training_figure(epochs: &[EpochLoss], loss: &str) -> Result<String
             .zip(epochs)
             .filter_map(|(&x, e)| e.validation.filter(|v| v.is_finite()).map(|v| (x, v)))
             .collect();
-        line(&mut chart, train.clone(), palette::BLUE, false)?;
-        line(&mut chart, validation.clone(), palette::VERMILLION, true)?;
+        line(&mut chart, train.clone(), palette::BLUE, Stroke::Solid)?;
+        line(
+            &mut chart,
+            validation.clone(),
+            palette::VERMILLION,
+            Stroke::Dashed,
+        )?;
         if epochs.len() <= 60 {
             chart
                 .draw_series(

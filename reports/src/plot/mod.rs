@@ -47,6 +47,8 @@ pub(crate) enum Mark {
     Line(RGBColor, u32),
     /// A dashed line.
     Dashed(RGBColor),
+    /// A dotted line.
+    Dotted(RGBColor),
     /// A filled box (shaded areas), with opacity.
     Area(RGBColor, f64),
     /// A filled triangle (alerts).
@@ -55,11 +57,33 @@ pub(crate) enum Mark {
     Dot(RGBColor),
 }
 
-/// A line colour for the i-th overlaid series, and whether it should be dashed (after the
-/// colours run out).
-pub(crate) fn cycle_style(i: usize) -> (RGBColor, bool) {
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stroke {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// Colour and stroke of the i-th overlaid series: the seven colours solid, then dashed, then
+/// dotted (21 distinguishable lines before repeating).
+pub(crate) fn cycle_style(i: usize) -> (RGBColor, Stroke) {
     let n = palette::CYCLE.len();
-    (palette::CYCLE[i % n], (i / n) % 2 == 1)
+    let stroke = match (i / n) % 3 {
+        0 => Stroke::Solid,
+        1 => Stroke::Dashed,
+        _ => Stroke::Dotted,
+    };
+    (palette::CYCLE[i % n], stroke)
+}
+
+/// The legend mark of a stroked line.
+pub(crate) fn stroke_mark(colour: RGBColor, stroke: Stroke) -> Mark {
+    match stroke {
+        Stroke::Solid => Mark::Line(colour, 1),
+        Stroke::Dashed => Mark::Dashed(colour),
+        Stroke::Dotted => Mark::Dotted(colour),
+    }
 }
 
 pub(crate) fn plot_error<E: std::error::Error + Send + Sync>(
@@ -85,7 +109,7 @@ pub(crate) fn render_svg(
 
 /// Estimated width of `text` at [`LABEL_SIZE`] (sans-serif averages about 0.55 em).
 pub(crate) fn text_width(text: &str) -> i32 {
-    (text.chars().count() as f64 * LABEL_SIZE / 1.24 * 0.58).ceil() as i32
+    (text.chars().count() as f64 * LABEL_SIZE / 1.24 * 0.56).ceil() as i32
 }
 
 pub(crate) fn label_style() -> TextStyle<'static> {
@@ -134,6 +158,16 @@ fn draw_mark(
             for k in 0..3 {
                 area.draw(&PathElement::new(
                     vec![(x + k * 8, y), (x + k * 8 + 5, y)],
+                    c.stroke_width(2),
+                ))
+                .map_err(plot_error)?;
+            }
+            Ok(())
+        }
+        Mark::Dotted(c) => {
+            for k in 0..5 {
+                area.draw(&PathElement::new(
+                    vec![(x + k * 4, y), (x + k * 4 + 2, y)],
                     c.stroke_width(2),
                 ))
                 .map_err(plot_error)?;

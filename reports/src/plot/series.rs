@@ -16,7 +16,7 @@ use crate::input::{ScoreTrack, SeriesData, TimeWindow};
 
 const WIDTH: u32 = 1200;
 const Y_LABEL_AREA: u32 = 78;
-const RIGHT_MARGIN: u32 = 16;
+const RIGHT_MARGIN: u32 = 40;
 const VALUE_HEIGHT: u32 = 230;
 const SCORE_HEIGHT: u32 = 118;
 const X_LABEL_AREA: u32 = 46;
@@ -223,6 +223,7 @@ fn panel<'a, 'b>(
     y_desc: &str,
     bottom: bool,
 ) -> Result<Chart<'a, 'b>> {
+    let (x_ticks, y_ticks) = (x.tick_count().max(2), y.tick_count().max(2));
     let mut chart = ChartBuilder::on(area)
         .margin_right(RIGHT_MARGIN)
         .margin_top(6)
@@ -234,8 +235,8 @@ fn panel<'a, 'b>(
     mesh.bold_line_style(palette::BLACK.mix(0.08))
         .light_line_style(TRANSPARENT)
         .axis_style(palette::GREY)
-        .x_labels(10)
-        .y_labels(5)
+        .x_labels(x_ticks)
+        .y_labels(y_ticks)
         .label_style(label_style())
         .axis_desc_style(label_style())
         .y_desc(y_desc);

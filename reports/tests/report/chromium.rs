@@ -4,7 +4,8 @@
 //!
 //! Chromium is Debian's `chromium` (`VIGIL_CHROMIUM` overrides the binary). Under CI (`CI`
 //! set) a missing browser fails the test; locally it is skipped with a note.
-//! `VIGIL_UPDATE_SCREENSHOTS=1` copies the screenshots to `docs/report-*.png`.
+//! `VIGIL_UPDATE_SCREENSHOTS=1` copies the screenshots to `docs/report-*.png`;
+//! `VIGIL_REPORTS_KEEP=DIR` keeps the HTML files there.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,6 +101,9 @@ fn check(browser: &Path, dir: &Path, name: &str, html: &str) -> Loaded {
     let html_path = dir.join(format!("{name}.html"));
     let png = dir.join(format!("{name}.png"));
     std::fs::write(&html_path, html).unwrap();
+    if let Some(keep) = std::env::var_os("VIGIL_REPORTS_KEEP") {
+        std::fs::write(Path::new(&keep).join(format!("{name}.html")), html).unwrap();
+    }
     let loaded = load(browser, &html_path, &png);
     assert!(
         loaded.console.is_empty(),
