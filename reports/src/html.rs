@@ -373,20 +373,28 @@ pub(crate) fn params_html(params: &Params) -> String {
     out
 }
 
-/// The metric columns: the given infos, else the union of the names in `metrics`.
+/// The metric columns: the given infos that some row has, then any other metric names in
+/// first-seen order (higher-is-better), so nothing given is silently dropped.
 pub(crate) fn metric_columns<'a>(
     infos: &[MetricInfo],
     metrics: impl Iterator<Item = &'a Metrics>,
 ) -> Vec<MetricInfo> {
-    if !infos.is_empty() {
-        return infos.to_vec();
-    }
-    let mut out: Vec<MetricInfo> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
     for m in metrics {
         for name in m.names() {
-            if !out.iter().any(|i| i.key == name) {
-                out.push(MetricInfo::new(name));
+            if !names.contains(&name) {
+                names.push(name);
             }
+        }
+    }
+    let mut out: Vec<MetricInfo> = infos
+        .iter()
+        .filter(|i| names.contains(&i.key.as_str()))
+        .cloned()
+        .collect();
+    for name in names {
+        if !infos.iter().any(|i| i.key == name) {
+            out.push(MetricInfo::new(name));
         }
     }
     out

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::series::finite_range;
 use super::{
     Axis, LEGEND_HEIGHT, Mark, Stroke, cycle_style, draw_legend, format_number, label_style,
-    palette, plot_error, render_svg, stroke_mark, text_width,
+    legend_height, palette, plot_error, render_svg, stroke_mark, text_width,
 };
 use crate::downsample::thin_curve;
 use crate::error::Result;
@@ -488,8 +488,15 @@ pub(crate) fn daily_false_alarm_figure(sets: &[&FalseAlarms]) -> Result<String> 
         .collect();
     let (t0, t1) = finite_range(&days).unwrap_or((0.0, 86_400_000.0));
     let max = counts.iter().copied().fold(1.0f64, f64::max);
-    render_svg((1000, 300 + LEGEND_HEIGHT), |root| {
-        let (legend_area, rest) = root.split_vertically(LEGEND_HEIGHT);
+    let legend: Vec<(String, Mark)> = (0..sets.len())
+        .map(|i| {
+            let (colour, stroke) = cycle_style(i);
+            (sets[i].family.clone(), stroke_mark(colour, stroke))
+        })
+        .collect();
+    let legend_h = legend_height(1000, 64, &legend);
+    render_svg((1000, 300 + legend_h), |root| {
+        let (legend_area, rest) = root.split_vertically(legend_h);
         let mut chart = xy(
             &rest,
             Axis::time(t0, t1.max(t0 + 86_400_000.0), 8),
@@ -498,7 +505,6 @@ pub(crate) fn daily_false_alarm_figure(sets: &[&FalseAlarms]) -> Result<String> 
             "false alarms",
             64,
         )?;
-        let mut legend = Vec::new();
         for (i, s) in sets.iter().enumerate() {
             let (colour, stroke) = cycle_style(i);
             let points: Vec<(f64, f64)> = s
@@ -510,7 +516,6 @@ pub(crate) fn daily_false_alarm_figure(sets: &[&FalseAlarms]) -> Result<String> 
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(plot_error)?;
             line(&mut chart, points, colour, stroke)?;
-            legend.push((s.family.clone(), stroke_mark(colour, stroke)));
         }
         draw_legend(&legend_area, 64, &legend)
     })

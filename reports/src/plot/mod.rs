@@ -116,28 +116,53 @@ pub(crate) fn label_style() -> TextStyle<'static> {
     (FONT, LABEL_SIZE).into_font().color(&palette::INK)
 }
 
-/// Draws a horizontal legend in `area` (a strip), starting at `left` pixels, wrapping never:
-/// entries that do not fit are dropped with a trailing "…".
+/// Width of one legend entry: mark, gap, text, padding.
+fn entry_width(label: &str) -> i32 {
+    26 + text_width(label) + 16
+}
+
+/// Rows a legend needs in a strip `width` pixels wide starting at `left`.
+fn legend_rows(width: u32, left: i32, entries: &[(String, Mark)]) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut x = left;
+    for (i, (label, _)) in entries.iter().enumerate() {
+        let needed = entry_width(label);
+        if x + needed > width as i32 && x > left {
+            rows.push(Vec::new());
+            x = left;
+        }
+        if let Some(row) = rows.last_mut() {
+            row.push(i);
+        }
+        x += needed;
+    }
+    rows
+}
+
+/// Height of the legend strip for these entries (one [`LEGEND_HEIGHT`] per row).
+pub(crate) fn legend_height(width: u32, left: i32, entries: &[(String, Mark)]) -> u32 {
+    LEGEND_HEIGHT * legend_rows(width, left, entries).len() as u32
+}
+
+/// Draws a horizontal legend in `area` (a strip), starting at `left` pixels and wrapping onto
+/// further rows of [`LEGEND_HEIGHT`] (size the strip with [`legend_height`]).
 pub(crate) fn draw_legend(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     left: i32,
     entries: &[(String, Mark)],
 ) -> Result<(), ReportError> {
-    let (width, height) = area.dim_in_pixel();
-    let y = height as i32 / 2;
-    let mut x = left;
+    let (width, _) = area.dim_in_pixel();
     let style = label_style().pos(Pos::new(HPos::Left, VPos::Center));
-    for (label, mark) in entries {
-        let needed = 26 + text_width(label) + 18;
-        if x + needed > width as i32 {
-            area.draw(&Text::new("…", (x, y), style.clone()))
+    for (r, row) in legend_rows(width, left, entries).iter().enumerate() {
+        let y = (LEGEND_HEIGHT as i32) * r as i32 + LEGEND_HEIGHT as i32 / 2;
+        let mut x = left;
+        for &i in row {
+            let (label, mark) = &entries[i];
+            draw_mark(area, (x, y), *mark)?;
+            area.draw(&Text::new(label.clone(), (x + 26, y), style.clone()))
                 .map_err(plot_error)?;
-            break;
+            x += entry_width(label);
         }
-        draw_mark(area, (x, y), *mark)?;
-        area.draw(&Text::new(label.clone(), (x + 26, y), style.clone()))
-            .map_err(plot_error)?;
-        x += needed;
     }
     Ok(())
 }

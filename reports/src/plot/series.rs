@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Axis, LEGEND_HEIGHT, Mark, draw_legend, format_number, label_style, palette, plot_error,
+    Axis, Mark, draw_legend, format_number, label_style, legend_height, palette, plot_error,
     render_svg, text_width,
 };
 use crate::downsample::{Segment, min_max};
@@ -52,6 +52,86 @@ fn track_colour(i: usize, layout: Layout) -> RGBColor {
     }
 }
 
+fn value_desc(data: &SeriesData) -> String {
+    match &data.unit {
+        Some(u) => format!("value ({u})"),
+        None => "value".to_string(),
+    }
+}
+
+/// Threshold line colour: vermillion against the purple score of a stacked panel, ink against
+/// the blue/vermillion scores of an overlay.
+fn threshold_colour(layout: Layout) -> RGBColor {
+    match layout {
+        Layout::Stacked => palette::VERMILLION,
+        Layout::Overlay => palette::INK,
+    }
+}
+
+/// The legend of a series figure, in drawing order.
+fn legend_entries(
+    data: &SeriesData,
+    tracks: &[&ScoreTrack],
+    layout: Layout,
+) -> Vec<(String, Mark)> {
+    let mut legend = vec![(value_desc(data), Mark::Line(palette::BLUE, 1))];
+    if !data.incidents.is_empty() {
+        legend.push(("incident".to_string(), Mark::Area(palette::YELLOW, 0.55)));
+    }
+    let first = tracks.first();
+    if let Some(b) = first.and_then(|t| t.band.as_ref()) {
+        legend.push((
+            b.label.clone().unwrap_or_else(|| "band".into()),
+            Mark::Area(palette::SKY, 0.35),
+        ));
+    }
+    if first.is_some_and(|t| t.expected.is_some()) {
+        legend.push(("expected".to_string(), Mark::Line(palette::INK, 1)));
+    }
+    let alert_tracks = if layout == Layout::Stacked {
+        tracks.len().min(1)
+    } else {
+        tracks.len()
+    };
+    for (i, t) in tracks.iter().take(alert_tracks).enumerate() {
+        if t.alerts.is_empty() && layout == Layout::Stacked {
+            continue;
+        }
+        let label = format!("alert: {} ({})", t.label, t.alerts.len());
+        let colour = if layout == Layout::Stacked {
+            palette::VERMILLION
+        } else {
+            track_colour(i, layout)
+        };
+        legend.push((
+            label,
+            if i % 2 == 0 {
+                Mark::Triangle(colour)
+            } else {
+                Mark::Dot(colour)
+            },
+        ));
+    }
+    if !tracks.is_empty() {
+        match layout {
+            Layout::Stacked => legend.push(("score".to_string(), Mark::Line(palette::PURPLE, 1))),
+            Layout::Overlay => {
+                for (i, t) in tracks.iter().enumerate() {
+                    legend.push((
+                        format!("score: {}", t.label),
+                        Mark::Line(track_colour(i, layout), 1),
+                    ));
+                }
+            }
+        }
+        legend.push((
+            "threshold".to_string(),
+            Mark::Dashed(threshold_colour(layout)),
+        ));
+    }
+    legend
+}
+
 /// Renders one series with its score tracks as one SVG.
 pub(crate) fn series_figure(
     data: &SeriesData,
@@ -63,7 +143,9 @@ pub(crate) fn series_figure(
         (Layout::Stacked, false) => tracks.len() as u32,
         (Layout::Overlay, false) => 1,
     };
-    let height = LEGEND_HEIGHT + VALUE_HEIGHT + score_panels * SCORE_HEIGHT + X_LABEL_AREA;
+    let legend = legend_entries(data, tracks, layout);
+    let legend_height = legend_height(WIDTH, Y_LABEL_AREA as i32, &legend);
+    let height = legend_height + VALUE_HEIGHT + score_panels * SCORE_HEIGHT + X_LABEL_AREA;
     let x: Vec<f64> = data.timestamps_ms.iter().map(|&t| t as f64).collect();
     let (t0, t1) = (
         x.first().copied().unwrap_or(0.0),
@@ -72,21 +154,16 @@ pub(crate) fn series_figure(
     let time_axis = Axis::time(t0, t1, 9);
 
     render_svg((WIDTH, height), |root| {
-        let (legend_area, rest) = root.split_vertically(LEGEND_HEIGHT);
+        let (legend_area, rest) = root.split_vertically(legend_height);
         let mut breaks = vec![VALUE_HEIGHT];
         for k in 1..=score_panels {
             breaks.push(VALUE_HEIGHT + k * SCORE_HEIGHT);
         }
         let areas = rest.split_by_breakpoints([] as [u32; 0], &breaks[..score_panels as usize]);
-        let mut legend = Vec::new();
 
         // Value panel.
         let first = tracks.first();
-        let value_desc = match &data.unit {
-            Some(u) => format!("value ({u})"),
-            None => "value".to_string(),
-        };
-        legend.push((value_desc.clone(), Mark::Line(palette::BLUE, 1)));
+        let value_desc = value_desc(data);
         let mut y_values: Vec<f64> = data.values.clone();
         if let Some(t) = first {
             if let Some(e) = &t.expected {
@@ -112,16 +189,9 @@ pub(crate) fn series_figure(
             score_panels == 0,
         )?;
         shade_incidents(&mut chart, &data.incidents, t0, t1, ylo, yhi)?;
-        if !data.incidents.is_empty() {
-            legend.push(("incident".to_string(), Mark::Area(palette::YELLOW, 0.55)));
-        }
         if let Some(t) = first {
             if let Some(b) = &t.band {
                 draw_band(&mut chart, &x, &b.lower, &b.upper)?;
-                legend.push((
-                    b.label.clone().unwrap_or_else(|| "band".into()),
-                    Mark::Area(palette::SKY, 0.35),
-                ));
             }
         }
         draw_line(&mut chart, &x, &data.values, palette::BLUE.stroke_width(1))?;
@@ -132,7 +202,6 @@ pub(crate) fn series_figure(
                 expected,
                 palette::INK.mix(0.7).stroke_width(1),
             )?;
-            legend.push(("expected".to_string(), Mark::Line(palette::INK, 1)));
         }
         let alert_tracks: Vec<(usize, &&ScoreTrack)> = match layout {
             Layout::Stacked => tracks.iter().take(1).enumerate().collect(),
@@ -146,17 +215,6 @@ pub(crate) fn series_figure(
             };
             let y = yhi - (yhi - ylo) * (0.04 + 0.07 * *i as f64);
             mark_alerts(&mut chart, &t.alerts, y, colour, *i)?;
-            if !t.alerts.is_empty() || layout == Layout::Overlay {
-                let label = format!("alert: {} ({})", t.label, t.alerts.len());
-                legend.push((
-                    label,
-                    if *i % 2 == 0 {
-                        Mark::Triangle(colour)
-                    } else {
-                        Mark::Dot(colour)
-                    },
-                ));
-            }
         }
 
         // Score panels.
@@ -172,11 +230,8 @@ pub(crate) fn series_figure(
                         &[(*t, palette::PURPLE)],
                         false,
                         bottom,
+                        layout,
                     )?;
-                }
-                if !tracks.is_empty() {
-                    legend.push(("score".to_string(), Mark::Line(palette::PURPLE, 1)));
-                    legend.push(("threshold".to_string(), Mark::Dashed(palette::VERMILLION)));
                 }
             }
             Layout::Overlay => {
@@ -187,11 +242,9 @@ pub(crate) fn series_figure(
                         .enumerate()
                         .map(|(i, t)| (*t, track_colour(i, layout)))
                         .collect();
-                    score_panel(&areas[1], &time_axis, data, &x, &coloured, normalise, true)?;
-                    for (t, c) in &coloured {
-                        legend.push((format!("score: {}", t.label), Mark::Line(*c, 1)));
-                    }
-                    legend.push(("threshold".to_string(), Mark::Dashed(palette::VERMILLION)));
+                    score_panel(
+                        &areas[1], &time_axis, data, &x, &coloured, normalise, true, layout,
+                    )?;
                 }
             }
         }
@@ -362,6 +415,7 @@ fn score_panel(
     tracks: &[(&ScoreTrack, RGBColor)],
     normalise: bool,
     bottom: bool,
+    layout: Layout,
 ) -> Result<()> {
     let scaled: Vec<Vec<f64>> = tracks
         .iter()
@@ -396,7 +450,7 @@ fn score_panel(
                 vec![(t0, *th), (t1, *th)],
                 8,
                 5,
-                palette::VERMILLION.stroke_width(2),
+                threshold_colour(layout).stroke_width(2),
             ))
             .map_err(plot_error)?;
     }

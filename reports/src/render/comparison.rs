@@ -14,7 +14,11 @@ use crate::plot::series::{Layout, series_figure};
 
 /// A delta cell: signed difference, coloured and arrowed by whether it is an improvement.
 fn delta_cell(info: &MetricInfo, baseline: f64, candidate: f64) -> Cell {
-    let d = candidate - baseline;
+    let mut d = candidate - baseline;
+    // Differences at rounding level are no difference.
+    if d.abs() <= 1e-9 * baseline.abs().max(candidate.abs()) {
+        d = 0.0;
+    }
     let mut cell = Cell::number(d);
     if !d.is_finite() {
         return cell;
