@@ -301,16 +301,14 @@ pub(crate) fn tuning_figure(study: &TuningStudy) -> Result<Option<String>> {
                             .map(|&pt| Circle::new(pt, 3, palette::BLUE.mix(0.55).filled())),
                     )
                     .map_err(plot_error)?;
-                if let Some((i, v)) = best {
-                    if let Some(x) = p.xs[i] {
-                        chart
-                            .draw_series(std::iter::once(TriangleMarker::new(
-                                (x, v),
-                                7,
-                                palette::VERMILLION.filled(),
-                            )))
-                            .map_err(plot_error)?;
-                    }
+                if let Some((x, v)) = best.and_then(|(i, v)| p.xs[i].map(|x| (x, v))) {
+                    chart
+                        .draw_series(std::iter::once(TriangleMarker::new(
+                            (x, v),
+                            7,
+                            palette::VERMILLION.filled(),
+                        )))
+                        .map_err(plot_error)?;
                 }
             }
             let failed = objective.iter().filter(|v| !v.is_finite()).count();
@@ -324,7 +322,7 @@ pub(crate) fn tuning_figure(study: &TuningStudy) -> Result<Option<String>> {
             if failed > 0 {
                 legend.push((
                     format!("{failed} failed trials not shown"),
-                    Mark::Area(WHITE.into(), 0.0),
+                    Mark::Area(WHITE, 0.0),
                 ));
             }
             draw_legend(&legend_area, 64, &legend)

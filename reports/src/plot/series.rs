@@ -189,10 +189,8 @@ pub(crate) fn series_figure(
             score_panels == 0,
         )?;
         shade_incidents(&mut chart, &data.incidents, t0, t1, ylo, yhi)?;
-        if let Some(t) = first {
-            if let Some(b) = &t.band {
-                draw_band(&mut chart, &x, &b.lower, &b.upper)?;
-            }
+        if let Some(b) = first.and_then(|t| t.band.as_ref()) {
+            draw_band(&mut chart, &x, &b.lower, &b.upper)?;
         }
         draw_line(&mut chart, &x, &data.values, palette::BLUE.stroke_width(1))?;
         if let Some(expected) = first.and_then(|t| t.expected.as_ref()) {
@@ -228,7 +226,6 @@ pub(crate) fn series_figure(
                         data,
                         &x,
                         &[(*t, palette::PURPLE)],
-                        false,
                         bottom,
                         layout,
                     )?;
@@ -236,15 +233,12 @@ pub(crate) fn series_figure(
             }
             Layout::Overlay => {
                 if !tracks.is_empty() {
-                    let normalise = tracks.iter().all(|t| t.threshold.is_some_and(|v| v > 0.0));
                     let coloured: Vec<(&ScoreTrack, RGBColor)> = tracks
                         .iter()
                         .enumerate()
                         .map(|(i, t)| (*t, track_colour(i, layout)))
                         .collect();
-                    score_panel(
-                        &areas[1], &time_axis, data, &x, &coloured, normalise, true, layout,
-                    )?;
+                    score_panel(&areas[1], &time_axis, data, &x, &coloured, true, layout)?;
                 }
             }
         }
@@ -387,7 +381,7 @@ fn mark_alerts(
             )
         }))
         .map_err(plot_error)?;
-    if shape % 2 == 0 {
+    if shape.is_multiple_of(2) {
         chart
             .draw_series(
                 alerts
@@ -413,10 +407,13 @@ fn score_panel(
     data: &SeriesData,
     x: &[f64],
     tracks: &[(&ScoreTrack, RGBColor)],
-    normalise: bool,
     bottom: bool,
     layout: Layout,
 ) -> Result<()> {
+    let normalise = layout == Layout::Overlay
+        && tracks
+            .iter()
+            .all(|(t, _)| t.threshold.is_some_and(|v| v > 0.0));
     let scaled: Vec<Vec<f64>> = tracks
         .iter()
         .map(|(t, _)| match (normalise, t.threshold) {

@@ -209,7 +209,9 @@ fn family_params(family: &str, rng: &mut Rng) -> Params {
     p
 }
 
-fn curve(kind_power: f64, n: usize) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+type Points = Vec<(f64, f64)>;
+
+fn curve(kind_power: f64, n: usize) -> (Points, Points) {
     let roc = (0..=n).map(|i| {
         let f = i as f64 / n as f64;
         (f, f.powf(kind_power))
@@ -519,7 +521,7 @@ pub fn comparison() -> Comparison {
                 candidate_metrics: Metrics::new()
                     .with("event_f1", 0.74 + 0.01 * k as f64)
                     .with("false_alarms_per_day", 0.9 + 0.1 * k as f64),
-                plot: (k < 2).then(|| ComparisonPlot {
+                plot: (k < 2).then_some(ComparisonPlot {
                     data,
                     baseline,
                     candidate,
