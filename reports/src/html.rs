@@ -75,6 +75,7 @@ td.best::before{content:"\2605 ";color:var(--accent);font-style:normal}
 .better{color:#0072B2;font-weight:600}
 .worse{color:#D55E00;font-weight:600}
 figure{margin:10px 0 22px}
+figure.plot{content-visibility:auto;contain-intrinsic-size:auto 520px}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:13.5px;color:var(--muted);margin-top:4px}
 .row{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}

@@ -188,6 +188,9 @@ fn nab_sized_report_loads_quickly() {
     let timed = html.replacen("</body>", marker, 1);
     let path = dir.path().join("nab.html");
     std::fs::write(&path, &timed).unwrap();
+    if let Some(keep) = std::env::var_os("VIGIL_REPORTS_KEEP") {
+        std::fs::write(Path::new(&keep).join("nab-timed.html"), &timed).unwrap();
+    }
     let loaded = load(&browser, &path, &dir.path().join("nab.png"));
     let load_ms: f64 = loaded
         .console
