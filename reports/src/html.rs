@@ -59,6 +59,7 @@ table{border-collapse:collapse;margin:6px 0 12px;font-size:13.5px}
 .scroll{overflow-x:auto;max-width:100%}
 th,td{border-bottom:1px solid var(--line);padding:4px 7px;text-align:left;vertical-align:top}
 th{background:#eef0f3;font-weight:600;white-space:nowrap}
+table.sortable th{white-space:normal;min-width:56px;max-width:118px;vertical-align:bottom}
 tbody tr:nth-child(even){background:var(--zebra)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.kv th{background:none;font-weight:600;color:var(--muted)}
@@ -70,7 +71,7 @@ tr.baseline td{font-style:italic;color:var(--muted)}
 td.best{font-weight:700}
 td.best::before{content:"\2605 ";color:var(--accent);font-style:normal}
 .oracle{display:block;font-size:12px;color:var(--muted)}
-.params{font-size:12px;color:#333;max-width:250px}
+.params{font-size:12px;color:#333;max-width:230px}
 .params span{display:inline-block;margin-right:8px;white-space:nowrap}
 .better{color:#0072B2;font-weight:600}
 .worse{color:#D55E00;font-weight:600}

@@ -54,8 +54,13 @@ struct Loaded {
     wall_ms: u128,
 }
 
-/// Loads `html_path`, screenshots it to `png`, returns the console lines.
+/// Loads `html_path`, screenshots it to `png` at the test's window size.
 fn load(browser: &Path, html_path: &Path, png: &Path) -> Loaded {
+    load_sized(browser, html_path, png, WINDOW)
+}
+
+/// Loads `html_path`, screenshots it to `png` at `window` pixels, returns the console lines.
+fn load_sized(browser: &Path, html_path: &Path, png: &Path, window: (u32, u32)) -> Loaded {
     let start = Instant::now();
     let out = Command::new(browser)
         .args([
@@ -66,7 +71,7 @@ fn load(browser: &Path, html_path: &Path, png: &Path) -> Loaded {
             "--v=0",
             "--hide-scrollbars",
             &format!("--screenshot={}", png.display()),
-            &format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+            &format!("--window-size={},{}", window.0, window.1),
         ])
         .arg(format!("file://{}", html_path.display()))
         .output()
@@ -97,7 +102,9 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (w, h)
 }
 
-fn check(browser: &Path, dir: &Path, name: &str, html: &str) -> Loaded {
+/// Renders `html` in the browser and checks it; `docs_height` is the height of the committed
+/// screenshot (taller for the experiment report, so its first plots show).
+fn check(browser: &Path, dir: &Path, name: &str, html: &str, docs_height: u32) -> Loaded {
     let html_path = dir.join(format!("{name}.html"));
     let png = dir.join(format!("{name}.png"));
     std::fs::write(&html_path, html).unwrap();
@@ -121,7 +128,9 @@ fn check(browser: &Path, dir: &Path, name: &str, html: &str) -> Loaded {
     if std::env::var_os("VIGIL_UPDATE_SCREENSHOTS").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
         std::fs::create_dir_all(&docs).unwrap();
-        std::fs::copy(&png, docs.join(format!("report-{name}.png"))).unwrap();
+        let docs_png = docs.join(format!("report-{name}.png"));
+        let shot = load_sized(browser, &html_path, &docs_png, (WINDOW.0, docs_height));
+        assert!(shot.console.is_empty());
     }
     loaded
 }
@@ -137,18 +146,21 @@ fn reports_open_in_headless_chromium_without_console_errors() {
         dir.path(),
         "experiment",
         &render_experiment(&fixtures::experiment(4, 2_000, 15, 2)).unwrap(),
+        3_300,
     );
     check(
         &browser,
         dir.path(),
         "model-card",
         &render_model_card(&fixtures::model_card()).unwrap(),
+        2_400,
     );
     check(
         &browser,
         dir.path(),
         "comparison",
         &render_comparison(&fixtures::comparison()).unwrap(),
+        2_000,
     );
 }
 
