@@ -169,10 +169,16 @@ impl Page {
     }
 
     /// A figure: heading, one SVG and a caption.
+    /// The SVG is labelled by the caption for screen readers.
     pub fn figure(&mut self, id: &str, svg: &str, caption: &str) {
+        let svg = svg.replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-labelledby=\"{id}-caption\" "),
+            1,
+        );
         let _ = writeln!(
             self.body,
-            "<figure id=\"{id}\" class=\"plot\">{svg}<figcaption>{caption}</figcaption></figure>"
+            "<figure id=\"{id}\" class=\"plot\">{svg}<figcaption id=\"{id}-caption\">{caption}</figcaption></figure>"
         );
     }
 

@@ -424,7 +424,10 @@ fn score_panel(
     let thresholds: Vec<f64> = if normalise {
         vec![1.0]
     } else {
-        tracks.iter().filter_map(|(t, _)| t.threshold).collect()
+        tracks
+            .iter()
+            .filter_map(|(t, _)| t.threshold.filter(|v| v.is_finite()))
+            .collect()
     };
     let mut all: Vec<f64> = scaled.iter().flatten().copied().collect();
     all.extend(&thresholds);

@@ -75,8 +75,12 @@ fn experiment_report_has_every_section_and_one_svg_per_plot() {
     );
     // 3 series + ROC + PR + 15 tuning studies + delays + false alarms (bars + daily) + training.
     assert_eq!(assert_one_svg_per_figure(&html), 3 + 2 + 15 + 1 + 2 + 1);
-    // Every series figure has a value panel and two score panels' captions.
-    assert_eq!(count(&html, "id=\"series-nab-"), 3);
+    // One figure per series, each SVG labelled by its caption.
+    assert_eq!(count(&html, "<figure id=\"series-nab-"), 3);
+    assert_eq!(
+        count(&html, "<svg role=\"img\" aria-labelledby=\"series-nab-"),
+        3
+    );
     // Leaderboard: a sortable table with 15 detectors and 2 baselines, best values starred.
     let board = html
         .split("<h3 id=\"leaderboard-nab\">")
