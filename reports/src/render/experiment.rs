@@ -85,6 +85,27 @@ pub fn render_experiment(report: &ExperimentReport) -> Result<String> {
         );
         for dataset in datasets(report.series.iter().map(|s| s.dataset.as_str())) {
             page.push(&format!("<h3>{}</h3>\n", escape(dataset)));
+            // An index of the plots, for long datasets.
+            let links: Vec<String> = report
+                .series
+                .iter()
+                .filter(|s| s.dataset == dataset)
+                .map(|s| {
+                    format!(
+                        "<a href=\"#series-{}-{}\">{}</a>",
+                        slug(dataset),
+                        slug(&s.data.name),
+                        escape(&s.data.name)
+                    )
+                })
+                .collect();
+            if links.len() > 3 {
+                page.push(&format!(
+                    "<details><summary>{} series</summary><p class=\"params\" style=\"max-width:none\">{}</p></details>\n",
+                    links.len(),
+                    links.join(" · ")
+                ));
+            }
             for plot in report.series.iter().filter(|s| s.dataset == dataset) {
                 series_plot(&mut page, "series", plot)?;
             }
@@ -352,6 +373,7 @@ fn leaderboard(page: &mut Page, board: &Leaderboard) -> Result<()> {
             }
             let mut family_cell = Cell::html(family);
             family_cell.sort = Some(row.family.clone());
+            family_cell.title = row.run_id.as_ref().map(|r| format!("run {r}"));
             cells.push(family_cell);
             cells.push(if detector {
                 Cell::html(params_html(&row.params))

@@ -18,4 +18,7 @@ fn nab_sized_report_is_under_5_mb() {
     );
     assert!(html.len() < 5_000_000, "{mb:.2} MB");
     crate::report::structure::assert_self_contained(&html);
+    // Long datasets get an index of their series plots.
+    assert!(html.contains("<details><summary>31 series</summary>"));
+    assert_eq!(html.matches("<a href=\"#series-nab-").count(), 31);
 }
