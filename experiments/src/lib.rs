@@ -6,6 +6,7 @@
 //! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
 //! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
+//! * [`report`]: the run as the report crate's input, rendered to one HTML file.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -13,6 +14,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod metrics;
+pub mod report;
 pub mod runner;
 pub mod search;
 pub mod spec;

@@ -19,7 +19,7 @@ pub struct RunArgs {
     /// The experiment spec (TOML), e.g. experiments/specs/quickstart.toml.
     pub spec: PathBuf,
     /// Registry database URL (overrides the spec's `[registry] url`).
-    #[arg(long, env = "VIGIL_REGISTRY")]
+    #[arg(long, env = "VIGIL_DB")]
     pub registry: Option<String>,
     /// Continue the last interrupted run of this spec, reusing its finished trials.
     #[arg(long)]
@@ -70,7 +70,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| spec.report.path.clone())
         .unwrap_or_else(|| PathBuf::from(format!("reports/{}.html", spec.name)));
-    let report = report_path; // REPORT-WIRING
+    let report = vigil_experiments::report::write_report(&spec, &options, &outcome, &report_path)
+        .with_context(|| format!("writing the report to {}", report_path.display()))?;
 
     let mut out = std::io::stdout().lock();
     if args.json {
