@@ -506,6 +506,13 @@ fn entry_note(e: &Entry) -> String {
     if e.failed > 0 {
         parts.push(format!("{} trial(s) failed", e.failed));
     }
+    if !e.series_failed.is_empty() {
+        parts.push(format!(
+            "could not fit {} series (silent there): {}",
+            e.series_failed.len(),
+            e.series_failed.join(", ")
+        ));
+    }
     parts.join("; ")
 }
 

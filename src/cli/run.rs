@@ -167,7 +167,16 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
                     .iter()
                     .map(|m| Cell::new(fmt(test.and_then(|t| t.get(m.name()))))),
             );
-            row.push(Cell::new(format!("{} ({} failed)", e.trials, e.failed)));
+            row.push(Cell::new(if e.series_failed.is_empty() {
+                format!("{} ({} failed)", e.trials, e.failed)
+            } else {
+                format!(
+                    "{} ({} failed; {} series unfit)",
+                    e.trials,
+                    e.failed,
+                    e.series_failed.len()
+                )
+            }));
             table.add_row(row);
         }
         if let Some(base) = lb.baselines.get(dataset) {
