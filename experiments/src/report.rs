@@ -19,6 +19,9 @@ use crate::metrics::{MetricMap, MetricName};
 use crate::runner::{Entry, Outcome, RunOptions};
 use crate::spec::Spec;
 
+/// Name of the summary run's artifact holding the report input (JSON).
+pub const REPORT_ARTIFACT: &str = "report.json";
+
 /// Entries drawn in plots and curves (the best few; the table has all).
 const PLOTTED_ENTRIES: usize = 3;
 /// Curve points kept per curve.
@@ -523,8 +526,17 @@ pub fn write_report(
     outcome: &Outcome,
     path: &Path,
 ) -> Result<PathBuf> {
-    let report = build_report(spec, options, outcome);
-    let html = vigil_reports::render_experiment(&report).map_err(|e| ExperimentError::Io {
+    let mut report = build_report(spec, options, outcome);
+    report
+        .lineage
+        .extra
+        .insert("summary run".into(), outcome.summary_run.clone());
+    write_html(&report, path)
+}
+
+/// Renders a report input to `path` (parents created) with the input as `path.json` beside it.
+pub fn write_html(report: &ExperimentReport, path: &Path) -> Result<PathBuf> {
+    let html = vigil_reports::render_experiment(report).map_err(|e| ExperimentError::Io {
         path: path.to_path_buf(),
         message: format!("the report could not be rendered: {e}"),
         hint: "this is a bug in the report input; the leaderboard and registry are unaffected"
@@ -535,7 +547,7 @@ pub fn write_report(
     }
     std::fs::write(path, html).map_err(|e| io(path, e))?;
     let json_path = path.with_extension("json");
-    let json = serde_json::to_vec(&report).unwrap_or_default();
+    let json = serde_json::to_vec(report).unwrap_or_default();
     std::fs::write(&json_path, json).map_err(|e| io(&json_path, e))?;
     Ok(path.to_path_buf())
 }

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use vigil_eval::{EvalConfig, EvalSeries, Evaluation, Window, evaluate};
 use vigil_registry::{
     DatasetUse, ExpectedAlias, MetricPoint, NamedArtifact, NewVersion, Registry, RunFilter,
-    RunInfo, RunRecord, RunStatus,
+    RunInfo, RunRecord,
 };
 use vigil_train::{DetectorKind, FittedModel};
 
@@ -1247,17 +1247,27 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         });
     }
     record.datasets = datasets;
-    let summary_run = registry.log_run(&record)?;
-    let _ = RunStatus::Finished;
-    Ok(Outcome {
+    let mut outcome = Outcome {
         leaderboard,
         versions,
-        summary_run,
+        summary_run: record.info.trial_key.clone().unwrap_or_default(),
         traces,
         wall_seconds: started.elapsed().as_secs_f64(),
         data,
         git_commit: logger.git.clone(),
-    })
+    };
+    // The report's input travels with the summary run, so `vigil report RUN` re-renders it.
+    let report = crate::report::build_report(spec, options, &outcome);
+    let stored = registry.put_artifact(
+        &serde_json::to_vec(&report).unwrap_or_default(),
+        "application/json",
+    )?;
+    record.artifacts.push(NamedArtifact {
+        name: crate::report::REPORT_ARTIFACT.into(),
+        artifact: stored,
+    });
+    outcome.summary_run = registry.log_run(&record)?;
+    Ok(outcome)
 }
 
 /// The invocation to resume: the newest one of this spec hash without a summary run.

@@ -9,6 +9,7 @@ pub mod datasets;
 pub mod eval;
 pub mod pull;
 pub mod registry;
+pub mod report;
 pub mod run;
 
 /// Exit code for success.
@@ -41,6 +42,8 @@ pub enum Command {
     /// Run an experiment spec: tune every family in parallel, build ensembles, test once,
     /// register the best models and write the report.
     Run(run::RunArgs),
+    /// Re-render an experiment report from the registry, or a registered version's model card.
+    Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args),
         Command::Registry(args) => registry::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 
