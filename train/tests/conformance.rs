@@ -372,3 +372,43 @@ fn point_families_do_not_depend_on_the_thread_count() {
         );
     }
 }
+
+#[test]
+fn matrix_profile_never_leaks_the_future_and_ignores_the_thread_count() {
+    let x = synthetic(N, 35);
+    let spec = DetectorKind::MatrixProfile.default_spec();
+    let run = |threads: usize, values: &[f64]| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let model = spec.fit(&series(&x[..TRAIN])).expect("fit");
+            model.score(&series(values)).expect("score")
+        })
+    };
+    let full = run(1, &x);
+    assert!(
+        same_scores(&full, &run(4, &x)),
+        "scores depend on the thread count"
+    );
+    for k in [30, TRAIN, 1200] {
+        let mut changed = x.clone();
+        for (i, v) in changed[k + 1..].iter_mut().enumerate() {
+            *v = if i % 3 == 0 {
+                f64::NAN
+            } else {
+                *v * -5.0 + 1e4
+            };
+        }
+        let other = run(4, &changed);
+        let same = full.values[..=k]
+            .iter()
+            .zip(&other.values[..=k])
+            .all(|(p, q)| p.to_bits() == q.to_bits());
+        assert!(
+            same,
+            "matrix_profile: rows ≤ {k} changed when later rows did"
+        );
+    }
+}

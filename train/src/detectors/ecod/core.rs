@@ -120,11 +120,14 @@ fn skewness(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
+    // An exact power-of-two prescale keeps the third moment of huge or tiny values finite and
+    // non-zero (the sign is all ECOD uses, and it is scale-free).
+    let scale = crate::channels::power_of_two_scale(values);
     let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
+    let mean = values.iter().map(|v| v / scale).sum::<f64>() / n;
     let (mut m2, mut m3) = (0.0, 0.0);
     for v in values {
-        let d = v - mean;
+        let d = v / scale - mean;
         m2 += d * d;
         m3 += d * d * d;
     }
