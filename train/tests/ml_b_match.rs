@@ -75,6 +75,14 @@ fn ecod_matches_pyod_in_sample_and_the_no_leak_reference() {
         &floats(&f["novelty_scores"]),
         1e-12,
     );
+    let batch = state.score_batch(test.view());
+    assert!(
+        batch
+            .iter()
+            .zip(&novelty)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the batch path equals row-by-row scoring bit for bit"
+    );
     // PyOD's batch scores differ (they use the other test rows): make sure we are not them.
     let leaky = floats(&f["pyod_batch_scores"]);
     assert!(
