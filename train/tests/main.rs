@@ -7,5 +7,7 @@ mod conformance;
 mod cusum_reference;
 mod holt_winters_match;
 mod likelihood_match;
+mod ml_b_match;
+mod ml_match;
 mod rolling_match;
 mod stl_shesd_match;
