@@ -1,6 +1,6 @@
 //! Fit + score time of every catalog family at 1k / 10k / 100k rows (fixed seed, data built
 //! outside the timed loop), and Holt-Winters fitting on one week of 5-minute data (2,016
-//! rows, season 288; the fixture's synthetic week) — compare with `peers_hw.py` (statsmodels)
+//! rows, season 288; the fixture's synthetic week) — compare with `benches/peers/holt_winters.py` (statsmodels)
 //! on the same machine.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -55,7 +55,7 @@ fn families(c: &mut Criterion) {
     group.finish();
 }
 
-/// The synthetic week that `peers_hw.py` also times (from the statsmodels fixture).
+/// The synthetic week that `benches/peers/holt_winters.py` also times (from the statsmodels fixture).
 fn week() -> Vec<f64> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -77,6 +77,7 @@ fn holt_winters_week(c: &mut Criterion) {
     group.sample_size(10);
     for (name, initialization) in [
         ("simple", Initialization::Simple),
+        ("heuristic", Initialization::Heuristic),
         ("estimated", Initialization::Estimated),
     ] {
         let valid = HoltWintersParams::default()

@@ -33,7 +33,6 @@ pub(crate) fn sse_gradient(
     } = *smoothing;
     let seasonal = structure.seasonal != Component::None;
     let m = structure.period.max(1);
-    let slot = |t: usize| if seasonal { t % m } else { 0 };
     let damp = |b: f64| match structure.trend {
         Component::None => 0.0,
         Component::Add => b * phi,
@@ -49,27 +48,31 @@ pub(crate) fn sse_gradient(
     let mut tape = Vec::with_capacity(y.len());
     let mut state = initial.clone();
     let mut total = 0.0;
+    let mut k = state.slot(structure);
     for &value in y {
-        let s = if seasonal {
-            state.season[slot(state.row)]
-        } else {
-            0.0
-        };
+        let s = if seasonal { state.season[k] } else { 0.0 };
         tape.push((state.level, state.trend, s));
+        let forecast = state.update_at(k, value, structure, smoothing);
         if value.is_finite() {
-            let e = state.forecast(structure, smoothing) - value;
+            let e = forecast - value;
             total += e * e;
         }
-        state.update(value, structure, smoothing);
+        k += 1;
+        if k == m {
+            k = 0;
+        }
     }
 
     // Backward.
     let (mut a_level, mut a_trend) = (0.0, 0.0);
     let mut a_season = vec![0.0; if seasonal { m } else { 0 }];
     let mut g = [0.0; 4];
+    // The slot of row t, counted down from the last row (rows start at `initial.row`).
+    let mut k = (initial.row + y.len())
+        .checked_sub(1)
+        .map_or(0, |last| last % m);
     for t in (0..y.len()).rev() {
         let (l, b, s) = tape[t];
-        let k = slot(t);
         let value = y[t];
         let db = damp(b);
         let tr = trended(l, db);
@@ -195,6 +198,7 @@ pub(crate) fn sse_gradient(
         if seasonal {
             a_season[k] = bar_s;
         }
+        k = if k == 0 { m - 1 } else { k - 1 };
     }
     (
         total,
@@ -210,7 +214,8 @@ pub(crate) fn sse_gradient(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::holt_winters::recursion::{initial_simple, sse};
+    use crate::detectors::holt_winters::init::initial_simple;
+    use crate::detectors::holt_winters::recursion::sse;
 
     fn data() -> Vec<f64> {
         (0..120)
