@@ -107,3 +107,121 @@ fn every_family_scores_on_nab_under_its_protocol() {
         }
     }
 }
+
+/// A small grid per cheap family (the ARIMA and sliding S-H-ESD fits cost tens of seconds per
+/// corpus, so they keep their defaults). The best point is chosen on the corpus it is scored
+/// on, so these figures are optimistic: an upper bound on what tuning buys, not a deployable
+/// score.
+#[test]
+fn a_small_grid_per_cheap_family_on_nab() {
+    use serde_json::json;
+    let dataset = load_nab(&shared_datasets().join("nab")).expect("NAB loads");
+    let grids: Vec<(DetectorKind, Vec<Vec<(&str, serde_json::Value)>>)> = vec![
+        (
+            DetectorKind::RollingZscore,
+            [50, 100, 400, 1000]
+                .into_iter()
+                .flat_map(|w| {
+                    ["mean_std", "median_mad"]
+                        .map(|c| vec![("window", json!(w)), ("center", json!(c))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::Ewma,
+            [0.01, 0.05, 0.2]
+                .map(|a| vec![("alpha", json!(a))])
+                .to_vec(),
+        ),
+        (
+            DetectorKind::RollingPercentile,
+            [100, 288, 1000]
+                .into_iter()
+                .flat_map(|w| {
+                    ["upper", "both"].map(|s| vec![("window", json!(w)), ("side", json!(s))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::HoltWinters,
+            [
+                ("add", "add"),
+                ("none", "add"),
+                ("add", "none"),
+                ("none", "none"),
+            ]
+            .into_iter()
+            .flat_map(|(t, s)| {
+                [0.01, 0.1].map(|a| {
+                    vec![
+                        ("trend", json!(t)),
+                        ("seasonal", json!(s)),
+                        ("scale_alpha", json!(a)),
+                    ]
+                })
+            })
+            .collect(),
+        ),
+        (
+            DetectorKind::Cusum,
+            [0.25, 0.5, 1.0]
+                .into_iter()
+                .flat_map(|k| {
+                    ["level", "both"].map(|t| vec![("k", json!(k)), ("target", json!(t))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::AnomalyLikelihood,
+            ["rolling_zscore", "ewma", "holt_winters"]
+                .into_iter()
+                .flat_map(|d| {
+                    [1, 10].map(|w| {
+                        vec![
+                            ("detector", json!({ "kind": d })),
+                            ("likelihood.averaging_window", json!(w)),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+    ];
+    println!("| family | grid points | best standard | its low FP | its low FN | best point |");
+    println!("|---|---|---|---|---|---|");
+    for (kind, grid) in grids {
+        let mut best: Option<([f64; 3], String)> = None;
+        for point in &grid {
+            let values: Vec<(String, serde_json::Value)> = point
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect();
+            let spec = kind
+                .default_spec()
+                .with_values(&values)
+                .unwrap_or_else(|e| panic!("{kind} {values:?}: {e}"));
+            let (scores, _) = nab_scores(&spec, &dataset).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let label = values
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if best.as_ref().is_none_or(|(b, _)| scores[0] > b[0]) {
+                best = Some((scores, label));
+            }
+        }
+        let (scores, label) = best.expect("a non-empty grid");
+        println!(
+            "| {kind} | {} | {:.1} | {:.1} | {:.1} | {label} |",
+            grid.len(),
+            scores[0],
+            scores[1],
+            scores[2]
+        );
+        for score in scores {
+            assert!(
+                (0.0..=100.0).contains(&score),
+                "{kind}: {score} outside [0, 100]"
+            );
+        }
+    }
+}

@@ -79,7 +79,7 @@ pub struct State {
 }
 
 impl State {
-    #[inline]
+    #[inline(always)]
     fn damped_trend(&self, structure: &Structure, phi: f64) -> f64 {
         match structure.trend {
             Component::None => 0.0,
@@ -88,7 +88,7 @@ impl State {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn trended(&self, structure: &Structure, damped_trend: f64) -> f64 {
         match structure.trend {
             Component::None => self.level,
@@ -139,7 +139,7 @@ impl State {
     /// [`State::update`] with the row's seasonal slot given; returns the one-step forecast
     /// of this row made before the update (equal to [`State::forecast_at`]), so a hot loop
     /// computes the damped trend once per row.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn update_at(
         &mut self,
         slot: usize,
@@ -198,6 +198,29 @@ impl State {
 
 /// Sum of squared one-step errors over the finite values of `y`, starting from `initial`.
 pub fn sse(y: &[f64], initial: &State, structure: &Structure, smoothing: &Smoothing) -> f64 {
+    // One copy of the loop per (trend, season) pair, with the components as constants, so the
+    // per-row branches on the structure compile away.
+    let with = |trend, seasonal| Structure {
+        trend,
+        seasonal,
+        ..*structure
+    };
+    use Component::{Add, Mul, None};
+    match (structure.trend, structure.seasonal) {
+        (None, None) => sse_for(y, initial, &with(None, None), smoothing),
+        (None, Add) => sse_for(y, initial, &with(None, Add), smoothing),
+        (None, Mul) => sse_for(y, initial, &with(None, Mul), smoothing),
+        (Add, None) => sse_for(y, initial, &with(Add, None), smoothing),
+        (Add, Add) => sse_for(y, initial, &with(Add, Add), smoothing),
+        (Add, Mul) => sse_for(y, initial, &with(Add, Mul), smoothing),
+        (Mul, None) => sse_for(y, initial, &with(Mul, None), smoothing),
+        (Mul, Add) => sse_for(y, initial, &with(Mul, Add), smoothing),
+        (Mul, Mul) => sse_for(y, initial, &with(Mul, Mul), smoothing),
+    }
+}
+
+#[inline(always)]
+fn sse_for(y: &[f64], initial: &State, structure: &Structure, smoothing: &Smoothing) -> f64 {
     let mut state = initial.clone();
     let mut total = 0.0;
     let period = structure.period.max(1);
