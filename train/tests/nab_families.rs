@@ -108,6 +108,9 @@ fn every_family_scores_on_nab_under_its_protocol() {
     }
 }
 
+/// Parameter assignments of one grid point.
+type GridPoint = Vec<(&'static str, serde_json::Value)>;
+
 /// A small grid per cheap family (the ARIMA and sliding S-H-ESD fits cost tens of seconds per
 /// corpus, so they keep their defaults). The best point is chosen on the corpus it is scored
 /// on, so these figures are optimistic: an upper bound on what tuning buys, not a deployable
@@ -116,7 +119,7 @@ fn every_family_scores_on_nab_under_its_protocol() {
 fn a_small_grid_per_cheap_family_on_nab() {
     use serde_json::json;
     let dataset = load_nab(&shared_datasets().join("nab")).expect("NAB loads");
-    let grids: Vec<(DetectorKind, Vec<Vec<(&str, serde_json::Value)>>)> = vec![
+    let grids: Vec<(DetectorKind, Vec<GridPoint>)> = vec![
         (
             DetectorKind::RollingZscore,
             [50, 100, 400, 1000]
