@@ -9,6 +9,7 @@ use crate::detectors::arima::{ArimaModel, ArimaParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::ewma::{EwmaModel, EwmaParams};
 use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
+use crate::detectors::lstm_ae::{LstmAutoencoderModel, LstmAutoencoderParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
@@ -51,6 +52,8 @@ pub enum DetectorKind {
     AnomalyLikelihood,
     /// CUSUM change-point detector (level shifts, trend changes).
     Cusum,
+    /// LSTM autoencoder: reconstruction error of sliding windows over all channels.
+    LstmAutoencoder,
 }
 
 impl DetectorKind {
@@ -65,6 +68,7 @@ impl DetectorKind {
         DetectorKind::SeasonalEsdSliding,
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
+        DetectorKind::LstmAutoencoder,
     ];
 
     /// The serde / CLI name.
@@ -79,6 +83,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
+            DetectorKind::LstmAutoencoder => "lstm_autoencoder",
         }
     }
 
@@ -102,6 +107,9 @@ impl DetectorKind {
                 DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
             }
             DetectorKind::Cusum => DetectorSpec::Cusum(CusumParams::default()),
+            DetectorKind::LstmAutoencoder => {
+                DetectorSpec::LstmAutoencoder(LstmAutoencoderParams::default())
+            }
         }
     }
 
@@ -118,6 +126,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => true,
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
+            DetectorKind::LstmAutoencoder => true,
         }
     }
 
@@ -125,6 +134,12 @@ impl DetectorKind {
     /// combination of their own channel scores).
     pub fn is_transform(self) -> bool {
         matches!(self, DetectorKind::AnomalyLikelihood)
+    }
+
+    /// True for families that model all channels jointly: their per-channel scores are each
+    /// channel's share of one multichannel model, not a univariate fit of that channel alone.
+    pub fn joint_channels(self) -> bool {
+        matches!(self, DetectorKind::LstmAutoencoder)
     }
 
     /// The family's search space (for a transform, around its default wrapped detector).
@@ -139,6 +154,7 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
+            DetectorKind::LstmAutoencoder => LstmAutoencoderParams::space(),
         }
     }
 }
@@ -172,6 +188,8 @@ pub enum DetectorSpec {
     AnomalyLikelihood(AnomalyLikelihoodSpec),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumParams),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderParams),
 }
 
 impl DetectorSpec {
@@ -187,6 +205,7 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
+            DetectorSpec::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -211,6 +230,7 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
+            DetectorSpec::LstmAutoencoder(p) => p.check().map(drop),
         }
     }
 
@@ -232,6 +252,9 @@ impl DetectorSpec {
                 FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
+            DetectorSpec::LstmAutoencoder(p) => {
+                FittedModel::LstmAutoencoder(p.check()?.fit(train)?)
+            }
         })
     }
 
@@ -309,6 +332,8 @@ pub enum FittedModel {
     AnomalyLikelihood(AnomalyLikelihoodModel),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumModel),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderModel),
 }
 
 impl FittedModel {
@@ -324,6 +349,7 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
+            FittedModel::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -340,6 +366,7 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(m) => m.score(series),
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
+            FittedModel::LstmAutoencoder(m) => m.score(series),
         }
     }
 }

@@ -7,5 +7,6 @@ mod conformance;
 mod cusum_reference;
 mod holt_winters_match;
 mod likelihood_match;
+mod lstm_ae;
 mod rolling_match;
 mod stl_shesd_match;

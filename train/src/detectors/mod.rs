@@ -6,6 +6,7 @@ pub mod arima;
 pub mod cusum;
 pub mod ewma;
 pub mod holt_winters;
+pub mod lstm_ae;
 pub mod percentile;
 pub mod seasonal_esd;
 pub mod zscore;
