@@ -73,10 +73,10 @@ fn lstm_autoencoder_finds_a_seasonal_shape_break_that_a_rolling_z_score_misses()
             .with_window(PERIOD)
             .with_hidden(16)
             .with_latent(8)
-            .with_epochs(12)
+            .with_epochs(6)
             .with_batch_size(32)
-            .with_learning_rate(5e-3)
-            .with_score_on(ErrorOver::Window)
+            .with_learning_rate(1e-2)
+            .with_score_on(ErrorOver::LastStep)
             .with_progress(false),
     )
     .fit(&series(&train))
@@ -87,6 +87,8 @@ fn lstm_autoencoder_finds_a_seasonal_shape_break_that_a_rolling_z_score_misses()
 
     let (lstm_ratio, lstm_peak) = peak_ratio(&lstm, &test);
     let (z_ratio, _) = peak_ratio(&zscore, &test);
+    // The error of the whole window would also rise on the `window` rows after the break,
+    // which still hold broken rows: the last-step error keeps the peak inside it.
     eprintln!("peak inside / outside the break: lstm {lstm_ratio:.2}, rolling z {z_ratio:.2}");
     assert!(
         BREAK.contains(&lstm_peak),
