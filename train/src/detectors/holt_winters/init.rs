@@ -208,3 +208,49 @@ fn nan_mean(values: &[f64]) -> Option<f64> {
         .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
     (count > 0).then(|| sum / count as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn structure(seasonal: Component, period: usize) -> Structure {
+        Structure {
+            trend: Component::Add,
+            damped: false,
+            seasonal,
+            period,
+        }
+    }
+
+    fn cycle(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 50.0 + 0.1 * i as f64 + 5.0 * (i as f64 * std::f64::consts::TAU / 12.0).sin())
+            .collect()
+    }
+
+    #[test]
+    fn heuristic_needs_its_minimum_rows() {
+        let s = structure(Component::Add, 12);
+        assert_eq!(heuristic_min_rows(&s), 24);
+        assert!(initial_heuristic(&cycle(23), &s).is_none());
+        assert!(initial_heuristic(&cycle(24), &s).is_some());
+        let plain = structure(Component::None, 0);
+        assert!(initial_heuristic(&cycle(9), &plain).is_none());
+    }
+
+    #[test]
+    fn heuristic_recovers_a_clean_cycle_and_survives_a_gap() {
+        let s = structure(Component::Add, 12);
+        let y = cycle(120);
+        let state = initial_heuristic(&y, &s).expect("states");
+        assert!((state.trend - 0.1).abs() < 1e-9, "slope {}", state.trend);
+        assert!(state.season.iter().sum::<f64>().abs() < 1e-9);
+        let mut gapped = y.clone();
+        gapped[14..19].iter_mut().for_each(|v| *v = f64::NAN);
+        let state = initial_heuristic(&gapped, &s).expect("states with a gap");
+        assert!(state.level.is_finite() && state.trend.is_finite());
+        assert!(state.season.iter().all(|v| v.is_finite()));
+        let mul = initial_heuristic(&gapped, &structure(Component::Mul, 12)).expect("mul");
+        assert!((mul.season.iter().sum::<f64>() / 12.0 - 1.0).abs() < 1e-12);
+    }
+}
