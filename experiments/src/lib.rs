@@ -1,1 +1,24 @@
-//! Experiment specs and the runner (filled by the experiments issue).
+//! `vigil-experiments`: the experiment spec (TOML) and the runner behind `vigil run`.
+//!
+//! * [`spec`]: the spec schema, strict parsing (key, line, hint) and semantic checks.
+//! * [`data`]: loading, series/channel selection and time splits.
+//! * [`search`]: candidates per family (grid, random, successive halving).
+//! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
+//! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
+//! * [`runner`]: the run itself: tune, test once, register, leaderboard.
+//! * [`report`]: the run as the report crate's input, rendered to one HTML file.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod data;
+pub mod ensemble;
+pub mod error;
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod search;
+pub mod spec;
+
+pub use error::{ExperimentError, Result};
+pub use runner::{Entry, Leaderboard, Outcome, RunOptions, run};
+pub use spec::{Spec, load_spec, parse_spec};

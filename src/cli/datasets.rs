@@ -32,6 +32,9 @@ pub enum DatasetsCommand {
     /// Write a seeded synthetic dataset (CSV per series + labels.csv) that the generic loader
     /// reads back identically.
     Synth(SynthArgs),
+    /// Pull metric history (query_range) and alert incidents from a Prometheus server into a
+    /// dataset folder the loaders read.
+    Pull(super::pull::PullArgs),
 }
 
 /// Where the data is and how to read it.
@@ -135,6 +138,7 @@ pub fn run(args: &DatasetsArgs) -> anyhow::Result<ExitCode> {
         DatasetsCommand::Inspect(args) => inspect(args),
         DatasetsCommand::Validate(args) => validate_command(args),
         DatasetsCommand::Synth(args) => synth(args),
+        DatasetsCommand::Pull(args) => super::pull::run(args),
     }
 }
 

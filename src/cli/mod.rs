@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 
 pub mod datasets;
 pub mod eval;
+pub mod pull;
 pub mod registry;
+pub mod report;
+pub mod run;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -36,6 +39,11 @@ pub enum Command {
     /// Evaluate anomaly scores from any tool against labelled incidents (NAB, point, event,
     /// range, AUC/VUS metrics; validation-fitted vs oracle thresholds).
     Eval(eval::EvalArgs),
+    /// Run an experiment spec: tune every family in parallel, build ensembles, test once,
+    /// register the best models and write the report.
+    Run(run::RunArgs),
+    /// Re-render an experiment report from the registry, or a registered version's model card.
+    Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -46,6 +54,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Datasets(args) => datasets::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Registry(args) => registry::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::detectors::lof::{LofModel, LofParams};
 use crate::detectors::matrix_profile::{MatrixProfileModel, MatrixProfileParams};
 use crate::detectors::ocsvm::{OcsvmModel, OcsvmParams};
 use crate::detectors::pca::{PcaModel, PcaParams};
+use crate::detectors::lstm_ae::{LstmAutoencoderModel, LstmAutoencoderParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
@@ -77,6 +78,8 @@ pub enum DetectorKind {
     Ocsvm,
     /// DBSCAN novelty score (distance to the nearest core point over eps), over feature rows.
     Dbscan,
+    /// LSTM autoencoder: reconstruction error of sliding windows over all channels.
+    LstmAutoencoder,
 }
 
 impl DetectorKind {
@@ -100,6 +103,7 @@ impl DetectorKind {
         DetectorKind::SubsequencePca,
         DetectorKind::Ocsvm,
         DetectorKind::Dbscan,
+        DetectorKind::LstmAutoencoder,
     ];
 
     /// The serde / CLI name.
@@ -123,6 +127,7 @@ impl DetectorKind {
             DetectorKind::SubsequencePca => "subsequence_pca",
             DetectorKind::Ocsvm => "ocsvm",
             DetectorKind::Dbscan => "dbscan",
+            DetectorKind::LstmAutoencoder => "lstm_autoencoder",
         }
     }
 
@@ -159,6 +164,9 @@ impl DetectorKind {
             DetectorKind::SubsequencePca => DetectorSpec::SubsequencePca(PcaParams::subsequence()),
             DetectorKind::Ocsvm => DetectorSpec::Ocsvm(OcsvmParams::default()),
             DetectorKind::Dbscan => DetectorSpec::Dbscan(DbscanParams::default()),
+            DetectorKind::LstmAutoencoder => {
+                DetectorSpec::LstmAutoencoder(LstmAutoencoderParams::default())
+            }
         }
     }
 
@@ -182,6 +190,7 @@ impl DetectorKind {
             | DetectorKind::SubsequencePca
             | DetectorKind::Ocsvm
             | DetectorKind::Dbscan => true,
+            DetectorKind::LstmAutoencoder => true,
         }
     }
 
@@ -207,6 +216,12 @@ impl DetectorKind {
         matches!(self, DetectorKind::AnomalyLikelihood)
     }
 
+    /// True for families that model all channels jointly: their per-channel scores are each
+    /// channel's share of one multichannel model, not a univariate fit of that channel alone.
+    pub fn joint_channels(self) -> bool {
+        matches!(self, DetectorKind::LstmAutoencoder)
+    }
+
     /// The family's search space (for a transform, around its default wrapped detector).
     pub fn space(self) -> Space {
         match self {
@@ -228,6 +243,7 @@ impl DetectorKind {
             DetectorKind::SubsequencePca => PcaParams::subsequence_space(),
             DetectorKind::Ocsvm => OcsvmParams::space(),
             DetectorKind::Dbscan => DbscanParams::space(),
+            DetectorKind::LstmAutoencoder => LstmAutoencoderParams::space(),
         }
     }
 }
@@ -279,6 +295,8 @@ pub enum DetectorSpec {
     Ocsvm(OcsvmParams),
     /// See [`crate::detectors::dbscan`].
     Dbscan(DbscanParams),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderParams),
 }
 
 impl DetectorSpec {
@@ -303,6 +321,7 @@ impl DetectorSpec {
             DetectorSpec::SubsequencePca(_) => DetectorKind::SubsequencePca,
             DetectorSpec::Ocsvm(_) => DetectorKind::Ocsvm,
             DetectorSpec::Dbscan(_) => DetectorKind::Dbscan,
+            DetectorSpec::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -335,6 +354,7 @@ impl DetectorSpec {
             DetectorSpec::Pca(p) | DetectorSpec::SubsequencePca(p) => p.check().map(drop),
             DetectorSpec::Ocsvm(p) => p.check().map(drop),
             DetectorSpec::Dbscan(p) => p.check().map(drop),
+            DetectorSpec::LstmAutoencoder(p) => p.check().map(drop),
         }
     }
 
@@ -367,6 +387,9 @@ impl DetectorSpec {
             DetectorSpec::SubsequencePca(p) => FittedModel::SubsequencePca(p.check()?.fit(train)?),
             DetectorSpec::Ocsvm(p) => FittedModel::Ocsvm(p.check()?.fit(train)?),
             DetectorSpec::Dbscan(p) => FittedModel::Dbscan(p.check()?.fit(train)?),
+            DetectorSpec::LstmAutoencoder(p) => {
+                FittedModel::LstmAutoencoder(p.check()?.fit(train)?)
+            }
         })
     }
 
@@ -462,6 +485,8 @@ pub enum FittedModel {
     Ocsvm(OcsvmModel),
     /// See [`crate::detectors::dbscan`].
     Dbscan(DbscanModel),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderModel),
 }
 
 impl FittedModel {
@@ -486,6 +511,7 @@ impl FittedModel {
             FittedModel::SubsequencePca(_) => DetectorKind::SubsequencePca,
             FittedModel::Ocsvm(_) => DetectorKind::Ocsvm,
             FittedModel::Dbscan(_) => DetectorKind::Dbscan,
+            FittedModel::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -510,6 +536,7 @@ impl FittedModel {
             FittedModel::Pca(m) | FittedModel::SubsequencePca(m) => m.score(series),
             FittedModel::Ocsvm(m) => m.score(series),
             FittedModel::Dbscan(m) => m.score(series),
+            FittedModel::LstmAutoencoder(m) => m.score(series),
         }
     }
 }

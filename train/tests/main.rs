@@ -9,5 +9,7 @@ mod holt_winters_match;
 mod likelihood_match;
 mod ml_b_match;
 mod ml_match;
+mod nab_families;
+mod lstm_ae;
 mod rolling_match;
 mod stl_shesd_match;

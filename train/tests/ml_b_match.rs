@@ -75,6 +75,14 @@ fn ecod_matches_pyod_in_sample_and_the_no_leak_reference() {
         &floats(&f["novelty_scores"]),
         1e-12,
     );
+    let batch = state.score_batch(test.view());
+    assert!(
+        batch
+            .iter()
+            .zip(&novelty)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the batch path equals row-by-row scoring bit for bit"
+    );
     // PyOD's batch scores differ (they use the other test rows): make sure we are not them.
     let leaky = floats(&f["pyod_batch_scores"]);
     assert!(
@@ -352,5 +360,47 @@ fn left_matrix_profile_matches_brute_force_and_stumpy() {
     assert_eq!(
         discord as u64,
         ucr["discord_after_train_end"].as_u64().expect("discord")
+    );
+}
+
+#[test]
+fn subsequence_pca_through_the_catalog_matches_pyod_on_windows_of_nyc_taxi() {
+    use vigil_train::DetectorSpec;
+    use vigil_train::detectors::pca::PcaParams;
+    use vigil_train::features::{FeatureParams, Scaling};
+
+    let f = fixture("ml/pca");
+    let sub = &f["subsequence"];
+    let window = sub["window"].as_u64().expect("window") as usize;
+    let rows = sub["rows"].as_u64().expect("rows") as usize;
+    let fit_rows = sub["fit_rows"].as_u64().expect("fit rows") as usize;
+    let x = crate::common::nab_values("realKnownCause/nyc_taxi.csv");
+    let params = PcaParams::subsequence()
+        .with_features(
+            FeatureParams::default()
+                .with_window(window)
+                .with_scaling(Scaling::None),
+        )
+        .with_n_components(sub["n_components"].as_u64().expect("k") as usize);
+    let spec = DetectorSpec::SubsequencePca(params);
+    let model = spec
+        .fit(&crate::common::series(&x[..fit_rows]))
+        .expect("fit");
+    let scores = model
+        .score(&crate::common::series(&x[..rows]))
+        .expect("score");
+    assert_eq!(scores.warm_up, window - 1);
+    assert!(scores.values[..window - 1].iter().all(|v| *v == 0.0));
+    assert_close(
+        "subsequence pca train",
+        &scores.values[window - 1..fit_rows],
+        &floats(&sub["train_scores"]),
+        1e-9,
+    );
+    assert_close(
+        "subsequence pca test",
+        &scores.values[fit_rows..rows],
+        &floats(&sub["test_scores"]),
+        1e-9,
     );
 }

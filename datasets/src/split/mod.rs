@@ -55,6 +55,11 @@ pub enum SplitSpec {
     /// validation is the last `validation_fraction` of that prefix (rounded to the nearest row),
     /// train the rows before it, test everything after the prefix.
     DatasetPrefix { validation_fraction: f64 },
+    /// The source's own training prefix trains; the labelled rows after it are split in time:
+    /// their first `validation_fraction` validates (thresholds and hyper-parameters are chosen
+    /// on labelled data), the rest is test. For SMD and ASD, whose training prefix carries no
+    /// labels.
+    DatasetPrefixLabelled { validation_fraction: f64 },
 }
 
 fn bad(message: String, hint: &str) -> DatasetError {
@@ -205,6 +210,41 @@ pub fn split(series: &Series, spec: &SplitSpec) -> Result<Split> {
                 train: 0..validation_start,
                 validation: validation_start..train_end,
                 test: train_end..n,
+            }
+        }
+        SplitSpec::DatasetPrefixLabelled {
+            validation_fraction,
+        } => {
+            let Some(train_end) = series.train_end else {
+                return Err(bad(
+                    format!("series {name:?} has no training prefix (train_end)"),
+                    "use fractions, timestamps or probationary, or load a layout with a training prefix (SMD, ASD, UCR)",
+                ));
+            };
+            if !(validation_fraction.is_finite()
+                && validation_fraction > 0.0
+                && validation_fraction < 1.0)
+            {
+                return Err(bad(
+                    format!("validation_fraction {validation_fraction} is outside (0, 1)"),
+                    "use for example 0.3: the first 30% of the labelled rows validates, the rest tests",
+                ));
+            }
+            let train_end = train_end.min(n);
+            let test_start = train_end + boundary(validation_fraction, n - train_end);
+            if test_start == train_end {
+                return Err(bad(
+                    format!(
+                        "validation share {validation_fraction} of the {} labelled rows of series {name:?} is less than one row",
+                        n - train_end
+                    ),
+                    "raise the validation fraction",
+                ));
+            }
+            Split {
+                train: 0..train_end,
+                validation: train_end..test_start,
+                test: test_start..n,
             }
         }
     };

@@ -322,3 +322,29 @@ fn rolling_origin_expands_without_overlap() {
     assert!(rolling_origin(10, 1, 1, 0).is_err());
     assert!(rolling_origin(10, usize::MAX, 1, 2).is_err());
 }
+
+#[test]
+fn labelled_prefix_split_validates_on_the_first_labelled_rows() {
+    let mut s = series((0..20).collect());
+    let spec = SplitSpec::DatasetPrefixLabelled {
+        validation_fraction: 0.3,
+    };
+    let msg = spec_err(&s, spec.clone());
+    assert!(msg.contains("no training prefix"), "{msg}");
+    s.train_end = Some(10);
+    assert_eq!(
+        split(&s, &spec).expect("splits"),
+        Split {
+            train: 0..10,
+            validation: 10..13,
+            test: 13..20
+        }
+    );
+    let msg = spec_err(
+        &s,
+        SplitSpec::DatasetPrefixLabelled {
+            validation_fraction: 0.0,
+        },
+    );
+    assert!(msg.contains("outside (0, 1)"), "{msg}");
+}

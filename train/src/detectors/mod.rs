@@ -14,6 +14,7 @@ pub mod lof;
 pub mod matrix_profile;
 pub mod ocsvm;
 pub mod pca;
+pub mod lstm_ae;
 pub mod percentile;
 pub mod seasonal_esd;
 pub mod zscore;

@@ -102,7 +102,7 @@ impl PointFamily for EcodValid {
 
 impl PointScorer for EcodState {
     fn score_rows(&self, rows: ArrayView2<'_, f64>) -> Vec<f64> {
-        score_parallel(rows, |row, _| self.score_row(row))
+        self.score_batch(rows)
     }
 }
 

@@ -155,7 +155,7 @@ impl MatrixProfileModel {
 /// `x` with each run of at most `max_fill` missing values replaced by the last finite value
 /// before it (a run at the very start stays missing; of a longer run, the rows past
 /// `max_fill` stay missing). Row t of the result depends on rows ≤ t only.
-fn fill_short_gaps(x: &[f64], max_fill: usize) -> Vec<f64> {
+pub(crate) fn fill_short_gaps(x: &[f64], max_fill: usize) -> Vec<f64> {
     let mut out = x.to_vec();
     let mut last = f64::NAN;
     let mut run = 0;

@@ -1,6 +1,6 @@
 //! PCA reconstruction-error scoring on plain row matrices, as PyOD's `PCA` detector computes it.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::linalg::symmetric_eigen;
@@ -87,14 +87,33 @@ impl PcaState {
         } else {
             (vec![1.0; d], vec![0.0; d], vec![1.0; d])
         };
-        let mut x = rows.to_owned();
-        for (j, mut column) in x.axis_iter_mut(Axis(1)).enumerate() {
-            column.mapv_inplace(|v| (v / prescale[j] - mean[j]) / scale[j]);
+        // Row-major passes only: the PCA centre of the standardised rows (≈ 0, not exactly),
+        // then the upper triangle of their covariance.
+        let standardise = |row: ndarray::ArrayView1<f64>, out: &mut [f64]| {
+            for (j, (o, v)) in out.iter_mut().zip(row.iter()).enumerate() {
+                *o = (v / prescale[j] - mean[j]) / scale[j];
+            }
+        };
+        let mut z = vec![0.0; d];
+        let mut centre = vec![0.0; d];
+        for row in rows.rows() {
+            standardise(row, &mut z);
+            centre.iter_mut().zip(&z).for_each(|(c, v)| *c += v);
         }
-        // PCA centres on its own mean (≈ 0 after standardisation, but not exactly).
-        let centre = x.mean_axis(Axis(0)).expect("at least two rows");
-        x -= &centre;
-        let covariance = x.t().dot(&x) / (n as f64 - 1.0);
+        centre.iter_mut().for_each(|c| *c /= n as f64);
+        let mut covariance = Array2::<f64>::zeros((d, d));
+        for row in rows.rows() {
+            standardise(row, &mut z);
+            z.iter_mut().zip(&centre).for_each(|(v, c)| *v -= c);
+            for a in 0..d {
+                let za = z[a];
+                let mut target = covariance.row_mut(a);
+                for b in a..d {
+                    target[b] += za * z[b];
+                }
+            }
+        }
+        covariance.mapv_inplace(|v| v / (n as f64 - 1.0));
         let (values, vectors) = symmetric_eigen(&covariance);
         // scikit-learn's full SVD returns min(n, d) components; their variances sum to the total.
         let values: Vec<f64> = values.iter().map(|v| v.max(0.0)).collect();
@@ -175,24 +194,46 @@ impl PcaState {
 /// scikit-learn's StandardScaler (population variance; a feature whose variance is within
 /// rounding of zero keeps scale 1), after an exact power-of-two prescale per feature.
 fn standard_scaler(rows: ArrayView2<f64>) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let n = rows.nrows() as f64;
-    let mut prescale = Vec::new();
-    let mut means = Vec::new();
-    let mut scales = Vec::new();
-    for column in rows.columns() {
-        let max = column.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let p = if max > 0.0 && max.is_finite() {
-            2f64.powi(max.log2().floor().clamp(-1000.0, 1000.0) as i32)
-        } else {
-            1.0
-        };
-        let mean = column.iter().map(|v| v / p).sum::<f64>() / n;
-        let var = column.iter().map(|v| (v / p - mean).powi(2)).sum::<f64>() / n;
-        let eps = f64::EPSILON;
-        let constant = var <= n * eps * var + (n * mean * eps).powi(2);
-        prescale.push(p);
-        means.push(mean);
-        scales.push(if constant { 1.0 } else { var.sqrt() });
+    let (n, d) = rows.dim();
+    let mut max = vec![0.0_f64; d];
+    for row in rows.rows() {
+        max.iter_mut()
+            .zip(row.iter())
+            .for_each(|(m, v)| *m = m.max(v.abs()));
     }
+    let prescale: Vec<f64> = max
+        .iter()
+        .map(|&m| {
+            if m > 0.0 && m.is_finite() {
+                2f64.powi(m.log2().floor().clamp(-1000.0, 1000.0) as i32)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let mut means = vec![0.0; d];
+    for row in rows.rows() {
+        for (j, v) in row.iter().enumerate() {
+            means[j] += v / prescale[j];
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= n as f64);
+    let mut vars = vec![0.0; d];
+    for row in rows.rows() {
+        for (j, v) in row.iter().enumerate() {
+            vars[j] += (v / prescale[j] - means[j]).powi(2);
+        }
+    }
+    let eps = f64::EPSILON;
+    let nf = n as f64;
+    let scales = vars
+        .iter()
+        .zip(&means)
+        .map(|(var, mean)| {
+            let var = var / nf;
+            let constant = var <= nf * eps * var + (nf * mean * eps).powi(2);
+            if constant { 1.0 } else { var.sqrt() }
+        })
+        .collect();
     (prescale, means, scales)
 }

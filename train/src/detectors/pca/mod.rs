@@ -10,6 +10,9 @@
 //!   row. PyOD measures distances to the unit component vectors themselves, so the score
 //!   depends on their sign: components follow scikit-learn's convention (largest |entry|
 //!   positive) and the scores equal PyOD's.
+//! - Missing values: runs of at most `max_fill` missing rows are filled with the last value
+//!   before them (causal) before the windows are cut, so scattered gaps do not void every
+//!   window of subsequence PCA; a row with a missing value itself still scores 0.
 //! - `whiten` is accepted for parity with PyOD and changes nothing: PyOD's score reads
 //!   `components_`, which whitening leaves alone.
 //! - Causal over the causal feature rows: a row's score depends on the fitted state and that row.
@@ -22,8 +25,10 @@ use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;
 
 use crate::detectors::ecod::score_parallel;
+use crate::detectors::matrix_profile::fill_short_gaps;
 use crate::error::{Result, TrainError};
 use crate::features::{FeatureParams, FeatureValid, PointFamily, PointScorer, RowModel, Scaling};
+use crate::scores::Scores;
 use crate::space::{Dim, Space};
 
 pub use self::core::{PcaFitError, PcaSettings, PcaState};
@@ -47,6 +52,8 @@ pub struct PcaParams {
     pub weighted: bool,
     /// Standardise the features on the training rows first.
     pub standardization: bool,
+    /// Longest run of missing rows filled with the last value before it (0 = never fill).
+    pub max_fill: usize,
 }
 
 impl Default for PcaParams {
@@ -58,6 +65,7 @@ impl Default for PcaParams {
             whiten: false,
             weighted: true,
             standardization: true,
+            max_fill: 0,
         }
     }
 }
@@ -70,6 +78,7 @@ impl PcaParams {
                 .with_scaling(Scaling::None)
                 .with_window(SUBSEQUENCE_WINDOW),
             n_components: Some(8),
+            max_fill: 3,
             ..Self::default()
         }
     }
@@ -135,6 +144,7 @@ impl PcaParams {
             }
         }
         Ok(PcaValid {
+            max_fill: self.max_fill,
             features,
             settings: PcaSettings {
                 n_components: self.n_components,
@@ -149,18 +159,57 @@ impl PcaParams {
 /// Checked parameters of PCA.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PcaValid {
+    max_fill: usize,
     features: FeatureValid,
     settings: PcaSettings,
 }
 
 /// A fitted PCA detector: features plus the components.
-pub type PcaModel = RowModel<PcaState>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaModel {
+    /// Longest run of missing rows filled before the features.
+    pub max_fill: usize,
+    /// Features and components.
+    pub rows: RowModel<PcaState>,
+}
 
 impl PcaValid {
     /// Fits the features on `train`, then the components on the valid training rows.
     pub fn fit(&self, train: &Series) -> Result<PcaModel> {
-        RowModel::fit(&self.features, self, train)
+        let filled = fill_series(train, self.max_fill);
+        Ok(PcaModel {
+            max_fill: self.max_fill,
+            rows: RowModel::fit(&self.features, self, &filled)?,
+        })
     }
+}
+
+impl PcaModel {
+    /// Scores every row of `series`; rows with a missing value score 0.
+    pub fn score(&self, series: &Series) -> Result<Scores> {
+        let mut scores = self.rows.score(&fill_series(series, self.max_fill))?;
+        if self.max_fill > 0 {
+            for (row, value) in series.values.rows().into_iter().zip(&mut scores.values) {
+                if row.iter().any(|v| !v.is_finite()) {
+                    *value = 0.0;
+                }
+            }
+        }
+        Ok(scores)
+    }
+}
+
+/// `series` with short gaps filled per channel (see the module doc); itself when `max_fill`
+/// is 0.
+fn fill_series(series: &Series, max_fill: usize) -> Series {
+    let mut filled = series.clone();
+    if max_fill > 0 {
+        for mut column in filled.values.columns_mut() {
+            let values = fill_short_gaps(&column.to_vec(), max_fill);
+            column.iter_mut().zip(values).for_each(|(v, f)| *v = f);
+        }
+    }
+    filled
 }
 
 impl PointFamily for PcaValid {

@@ -1,0 +1,1302 @@
+//! The runner: load → tune every family (rayon over candidate × series) → ensembles → test
+//! each family's best once → register → leaderboard (and the report, written by the caller).
+//!
+//! Protocol:
+//! - Each candidate is fitted on each series' training rows and scores the whole series once;
+//!   the scores are sliced into validation and test parts (causal families see exactly what a
+//!   runtime service would; batch-only families are marked in the leaderboard).
+//! - Hyper-parameters and thresholds are chosen on validation rows only; test rows are scored
+//!   once at the end with the validation threshold (*deployable*) and with the best threshold
+//!   on test (*oracle*, shown beside it, never used to choose). When the split has no
+//!   validation part (NAB's probationary protocol) tuning is in-sample on the test rows, as
+//!   NAB's own corpus threshold search is, and the leaderboard says so.
+//! - Determinism: candidates come from seeds, parallel results are collected in input order,
+//!   and every sum runs sequentially, so the leaderboard is the same for any thread count.
+//! - Every trial is a run in the registry (keyed by invocation, family, parameters and halving
+//!   round); `resume` reuses finished trials of the last unfinished invocation of the same spec.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use vigil_eval::{EvalConfig, EvalSeries, Evaluation, Window, evaluate};
+use vigil_registry::{
+    DatasetUse, ExpectedAlias, MetricPoint, NamedArtifact, NewVersion, Registry, RunFilter,
+    RunInfo, RunRecord,
+};
+use vigil_train::{DetectorKind, FittedModel};
+
+use crate::data::{PreparedDataset, PreparedSeries, prepare};
+use crate::ensemble::{Normaliser, combine, learn_weights, vote_threshold};
+use crate::error::{ExperimentError, Result};
+use crate::metrics::{
+    MetricMap, MetricName, Needs, macro_average, of_baselines, of_evaluation, tuning_metrics,
+};
+use crate::search::{Candidate, candidates, halving_rounds};
+use crate::spec::{EnsembleMode, Spec, Strategy, ThresholdScope, Weights};
+
+/// How to run a spec.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Registry URL (overrides the spec's).
+    pub registry_url: Option<String>,
+    /// Continue the last unfinished invocation of this spec.
+    pub resume: bool,
+    /// Point the `challenger` alias at the best overall version.
+    pub promote: bool,
+    /// Worker threads (overrides the spec's; 0 = one per core).
+    pub threads: Option<usize>,
+    /// Draw progress bars on stderr.
+    pub progress: bool,
+    /// The spec's text (stored with the summary run and shown by the report).
+    pub spec_text: String,
+    /// Stop with [`ExperimentError::Interrupted`] once this many new trials are logged (what a
+    /// kill mid-run leaves behind; used to test `resume`).
+    pub stop_after_trials: Option<usize>,
+}
+
+/// One leaderboard row: a family's best candidate or an ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Family name, or `ensemble_MODE`.
+    pub name: String,
+    /// True when every score is causal (usable by a runtime service, valid under NAB).
+    pub causal: bool,
+    /// The chosen parameters (the detector spec; for ensembles, members and weights).
+    pub params: serde_json::Value,
+    /// Trials run (including resumed ones).
+    pub trials: usize,
+    /// Trials that failed to fit or score on every series.
+    pub failed: usize,
+    /// Series the chosen candidate could not fit (scored as silent, all zeros).
+    pub series_failed: Vec<String>,
+    /// The objective on validation (or in-sample, see [`Leaderboard::in_sample`]).
+    pub validation: f64,
+    /// True when the constraints held on validation.
+    pub feasible: bool,
+    /// Test metrics per dataset: deployable, `oracle_*`, threshold-free, NAB.
+    pub test: BTreeMap<String, MetricMap>,
+    /// Test metrics per series (`dataset/series`).
+    pub per_series: BTreeMap<String, MetricMap>,
+    /// Objective per trial, in trial order (for tuning plots): (searched values, objective).
+    pub tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// Experiment name.
+    pub experiment: String,
+    /// The objective.
+    pub objective: MetricName,
+    /// True when tuning was in-sample (no validation rows).
+    pub in_sample: bool,
+    /// Families and ensembles, best validation objective first (feasible before infeasible).
+    pub entries: Vec<Entry>,
+    /// Random and null baselines' test metrics per dataset.
+    pub baselines: BTreeMap<String, BTreeMap<String, MetricMap>>,
+    /// Datasets: name → (fingerprint, description, series count).
+    pub datasets: BTreeMap<String, (String, String, usize)>,
+}
+
+impl Leaderboard {
+    /// The best feasible entry (the leaderboard is sorted).
+    pub fn best(&self) -> Option<&Entry> {
+        self.entries.first().filter(|e| e.feasible)
+    }
+}
+
+/// Everything a run produced besides the leaderboard.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The leaderboard.
+    pub leaderboard: Leaderboard,
+    /// Registered versions: (model, version) of the best overall first, then per family.
+    pub versions: Vec<(String, i64)>,
+    /// The summary run's id.
+    pub summary_run: String,
+    /// Scores and series for the report: per entry name, per series key, the full-series
+    /// scores and thresholds.
+    pub traces: Traces,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// The prepared data (for the report's plots).
+    pub data: Vec<PreparedDataset>,
+    /// The source revision, when run from a git checkout.
+    pub git_commit: Option<String>,
+}
+
+/// Per entry (name), per series (index into the flattened series), the full scores.
+pub type Traces = BTreeMap<String, EntryTrace>;
+
+/// Expected value, lower band and upper band of one series (forecasting/window families).
+pub type Expected = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// What the report needs to draw one entry.
+#[derive(Debug, Clone)]
+pub struct EntryTrace {
+    /// Full-series scores, per series in run order.
+    pub scores: Vec<Vec<f64>>,
+    /// Deployable threshold per series.
+    pub thresholds: Vec<f64>,
+    /// Expected values and band per series (single-channel forecasting/window families).
+    pub expected: Vec<Option<Expected>>,
+}
+
+/// One series with its parts' windows prepared once.
+struct Unit {
+    prepared: PreparedSeries,
+    group: usize,
+    val_windows: Vec<Window>,
+    test_windows: Vec<Window>,
+}
+
+impl Unit {
+    fn val(&self) -> Range<usize> {
+        self.prepared.split.validation.clone()
+    }
+    fn test(&self) -> Range<usize> {
+        self.prepared.test_rows()
+    }
+    fn part<'a>(
+        &'a self,
+        scores: &'a [f64],
+        rows: Range<usize>,
+        windows: &'a [Window],
+    ) -> EvalSeries<'a> {
+        EvalSeries {
+            scores: &scores[rows.clone()],
+            windows,
+            timestamps: &self.prepared.series.timestamps[rows],
+            incident_severities: None,
+        }
+    }
+}
+
+/// The data and settings shared by every phase.
+struct Ctx<'s> {
+    spec: &'s Spec,
+    units: Vec<Unit>,
+    groups: Vec<String>,
+    config: EvalConfig,
+    needs: Needs,
+    /// No validation rows anywhere: tune in-sample on test.
+    in_sample: bool,
+}
+
+/// Scores (and fitted models) of one candidate on every unit; `None` when a fit failed.
+struct Scored {
+    scores: Vec<Vec<f64>>,
+    models: Vec<Option<FittedModel>>,
+    expected: Vec<Option<Expected>>,
+    /// Series the candidate could not fit (scored as all zeros).
+    failed: Vec<String>,
+}
+
+impl<'s> Ctx<'s> {
+    fn tuning_parts(&self, unit: usize) -> (Range<usize>, &[Window]) {
+        let u = &self.units[unit];
+        if self.in_sample {
+            (u.test(), &u.test_windows)
+        } else {
+            (u.val(), &u.val_windows)
+        }
+    }
+
+    /// Tuning metrics of full-series `scores` over `subset` units: per group (corpus or
+    /// per-series macro), then the mean over groups.
+    fn tuning(&self, scores: &[Vec<f64>], subset: &[usize]) -> MetricMap {
+        let mut per_group = Vec::new();
+        for g in 0..self.groups.len() {
+            let members: Vec<usize> = subset
+                .iter()
+                .copied()
+                .filter(|&i| self.units[i].group == g)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let parts: Vec<EvalSeries<'_>> = members
+                .iter()
+                .map(|&i| {
+                    let (rows, windows) = self.tuning_parts(i);
+                    self.units[i].part(&scores[i], rows, windows)
+                })
+                .collect();
+            let map = match self.spec.threshold_scope {
+                ThresholdScope::Corpus => tuning_metrics(&parts, &self.config, self.needs)
+                    .unwrap_or_else(|e| {
+                        tracing::debug!("tuning metrics failed: {e}");
+                        MetricMap::new()
+                    }),
+                ThresholdScope::Series => {
+                    let fallback = self.pooled_threshold(&self.config, &parts);
+                    macro_average(
+                        &parts
+                            .iter()
+                            .filter_map(|p| {
+                                let one = std::slice::from_ref(p);
+                                let config = self.series_config(&self.config, one, fallback)?;
+                                tuning_metrics(one, &config, self.needs).ok()
+                            })
+                            .collect::<Vec<_>>(),
+                    )
+                }
+            };
+            per_group.push(map);
+        }
+        macro_average(&per_group)
+    }
+
+    /// The spec's threshold policy fitted on `parts` pooled (`None` when it cannot be fitted).
+    fn pooled_threshold(&self, base: &EvalConfig, parts: &[EvalSeries<'_>]) -> Option<f64> {
+        let scores: Vec<vigil_eval::threshold::SeriesScores<'_>> = parts
+            .iter()
+            .map(|p| vigil_eval::threshold::SeriesScores {
+                scores: p.scores,
+                windows: p.windows,
+            })
+            .collect();
+        base.threshold.fit(&scores).ok().map(|f| f.value)
+    }
+
+    /// The evaluation config of one series under the series scope: the spec's policy when it
+    /// can be fitted on this series' validation rows (a supervised policy needs an incident
+    /// there), else the policy fitted on the dataset's pooled validation rows, applied as a
+    /// fixed threshold. `None` when neither can be fitted.
+    fn series_config(
+        &self,
+        base: &EvalConfig,
+        one: &[EvalSeries<'_>],
+        fallback: Option<f64>,
+    ) -> Option<EvalConfig> {
+        if self.pooled_threshold(base, one).is_some() {
+            return Some(base.clone());
+        }
+        let value = fallback?;
+        let mut config = base.clone();
+        config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
+        Some(config)
+    }
+
+    fn objective(&self, metrics: &MetricMap) -> (f64, bool) {
+        let get = |m: MetricName| metrics.get(m.name()).copied().unwrap_or(f64::NAN);
+        let value = get(self.spec.objective.metric);
+        let feasible = value.is_finite()
+            && self
+                .spec
+                .objective
+                .constraints
+                .iter()
+                .all(|c| c.holds(get(c.metric)));
+        (value, feasible)
+    }
+
+    /// Test evaluation of full-series scores: per dataset (corpus or per-series macro) and
+    /// per series, plus baselines and the deployable threshold per series.
+    #[allow(clippy::type_complexity)]
+    fn test(
+        &self,
+        scores: &[Vec<f64>],
+        fixed_threshold: Option<f64>,
+    ) -> (
+        BTreeMap<String, MetricMap>,
+        BTreeMap<String, MetricMap>,
+        BTreeMap<String, BTreeMap<String, MetricMap>>,
+        Vec<f64>,
+    ) {
+        let mut config = self.config.clone();
+        if let Some(value) = fixed_threshold {
+            config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
+        }
+        let mut test = BTreeMap::new();
+        let mut per_series = BTreeMap::new();
+        let mut baselines = BTreeMap::new();
+        let mut thresholds = vec![f64::NAN; self.units.len()];
+        for (g, group) in self.groups.iter().enumerate() {
+            let members: Vec<usize> = (0..self.units.len())
+                .filter(|&i| self.units[i].group == g)
+                .collect();
+            let val = |i: usize| {
+                let u = &self.units[i];
+                u.part(&scores[i], u.val(), &u.val_windows)
+            };
+            let tst = |i: usize| {
+                let u = &self.units[i];
+                u.part(&scores[i], u.test(), &u.test_windows)
+            };
+            let run =
+                |vals: Vec<EvalSeries<'_>>, tests: Vec<EvalSeries<'_>>| -> Option<Evaluation> {
+                    let vals = if self.in_sample { Vec::new() } else { vals };
+                    match evaluate(&vals, &tests, &config) {
+                        Ok(e) => Some(e),
+                        Err(e) => {
+                            tracing::warn!(dataset = %group, "evaluation failed: {e}");
+                            None
+                        }
+                    }
+                };
+            let fallback = if self.in_sample {
+                None
+            } else {
+                self.pooled_threshold(
+                    &config,
+                    &members.iter().map(|&i| val(i)).collect::<Vec<_>>(),
+                )
+            };
+            let per: Vec<Option<Evaluation>> = match self.spec.threshold_scope {
+                ThresholdScope::Corpus => Vec::new(),
+                ThresholdScope::Series => members
+                    .par_iter()
+                    .map(|&i| {
+                        let own = if self.in_sample { tst(i) } else { val(i) };
+                        let cfg =
+                            self.series_config(&config, std::slice::from_ref(&own), fallback)?;
+                        let vals = if self.in_sample {
+                            Vec::new()
+                        } else {
+                            vec![val(i)]
+                        };
+                        evaluate(&vals, &[tst(i)], &cfg)
+                            .map_err(|e| tracing::warn!(dataset = %group, "evaluation failed: {e}"))
+                            .ok()
+                    })
+                    .collect(),
+            };
+            match self.spec.threshold_scope {
+                ThresholdScope::Corpus => {
+                    if let Some(e) = run(
+                        members.iter().map(|&i| val(i)).collect(),
+                        members.iter().map(|&i| tst(i)).collect(),
+                    ) {
+                        test.insert(group.clone(), of_evaluation(&e));
+                        if let Some((r, n)) = of_baselines(&e) {
+                            baselines.insert(
+                                group.clone(),
+                                BTreeMap::from([
+                                    ("random".to_string(), r),
+                                    ("null".to_string(), n),
+                                ]),
+                            );
+                        }
+                        for &i in &members {
+                            thresholds[i] = e.fitted.value;
+                        }
+                        // Per series at the corpus threshold.
+                        let mut cfg = config.clone();
+                        cfg.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed {
+                            value: e.fitted.value,
+                        };
+                        for &i in &members {
+                            if let Ok(one) = evaluate(&[], &[tst(i)], &cfg) {
+                                per_series
+                                    .insert(self.units[i].prepared.key(), of_evaluation(&one));
+                            }
+                        }
+                    }
+                }
+                ThresholdScope::Series => {
+                    let mut maps = Vec::new();
+                    let mut random = Vec::new();
+                    let mut null = Vec::new();
+                    for (&i, e) in members.iter().zip(&per) {
+                        if let Some(e) = e {
+                            let map = of_evaluation(e);
+                            tracing::debug!(
+                                series = %self.units[i].prepared.key(),
+                                threshold = e.fitted.value,
+                                fitted_objective = ?e.fitted.objective_value,
+                                test_point_f1 = e.deployable.point.f1,
+                                oracle_point_f1 = ?e.oracle.as_ref().map(|o| o.point.f1),
+                                "series evaluated"
+                            );
+                            thresholds[i] = e.fitted.value;
+                            per_series.insert(self.units[i].prepared.key(), map.clone());
+                            maps.push(map);
+                            if let Some((r, n)) = of_baselines(e) {
+                                random.push(r);
+                                null.push(n);
+                            }
+                        }
+                    }
+                    test.insert(group.clone(), macro_average(&maps));
+                    baselines.insert(
+                        group.clone(),
+                        BTreeMap::from([
+                            ("random".to_string(), macro_average(&random)),
+                            ("null".to_string(), macro_average(&null)),
+                        ]),
+                    );
+                }
+            }
+        }
+        (test, per_series, baselines, thresholds)
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn bar(progress: bool, len: usize, label: &str) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len as u64);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>24} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}
+
+/// Fits `candidate` on every unit's training rows and scores the whole series.
+fn score_candidate(
+    ctx: &Ctx<'_>,
+    candidate: &Candidate,
+    units: &[usize],
+) -> std::result::Result<Scored, String> {
+    let results: Vec<std::result::Result<(usize, FittedModel, vigil_train::Scores), String>> =
+        units
+            .par_iter()
+            .map(|&i| {
+                let u = &ctx.units[i];
+                let model = candidate
+                    .spec
+                    .fit(&u.prepared.train())
+                    .map_err(|e| format!("{}: {e}", u.prepared.key()))?;
+                let scores = model
+                    .score(&u.prepared.series)
+                    .map_err(|e| format!("{}: {e}", u.prepared.key()))?;
+                Ok((i, model, scores))
+            })
+            .collect();
+    let n = ctx.units.len();
+    let mut out = Scored {
+        scores: vec![Vec::new(); n],
+        models: vec![None; n],
+        expected: vec![None; n],
+        failed: Vec::new(),
+    };
+    let mut first_error = None;
+    for (r, &i) in results.into_iter().zip(units) {
+        match r {
+            Ok((_, model, scores)) => {
+                out.expected[i] = match (scores.expected, scores.band) {
+                    (Some(e), Some(b)) => Some((e, b.lower, b.upper)),
+                    _ => None,
+                };
+                out.scores[i] = scores.values;
+                out.models[i] = Some(model);
+            }
+            Err(e) => {
+                // A series this candidate cannot fit (e.g. shorter than its window) stays
+                // silent: all-zero scores, as a runtime service would see no alert from it.
+                out.scores[i] = vec![0.0; ctx.units[i].prepared.series.len()];
+                out.failed.push(ctx.units[i].prepared.key());
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if out.failed.len() == units.len() {
+        return Err(first_error.unwrap_or_else(|| "no series to score".into()));
+    }
+    Ok(out)
+}
+
+/// A freshly computed trial: its tuning metrics, its error, its scores.
+type TrialOutcome = (MetricMap, Option<String>, Option<Scored>);
+
+/// The best candidate of one family.
+struct FamilyBest {
+    kind: DetectorKind,
+    candidate: Candidate,
+    scored: Scored,
+    validation: f64,
+    feasible: bool,
+    trials: usize,
+    failed: usize,
+    tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
+}
+
+struct Logger<'r> {
+    registry: &'r Registry,
+    experiment: String,
+    invocation: String,
+    spec_hash: String,
+    git: Option<String>,
+    datasets: Vec<DatasetUse>,
+    resume: bool,
+    logged: std::cell::Cell<usize>,
+    stop_after: Option<usize>,
+}
+
+impl Logger<'_> {
+    fn trial_key(&self, family: &str, spec_json: &str, round: usize) -> String {
+        sha256_hex(format!("{}|{family}|{spec_json}|{round}", self.invocation).as_bytes())
+    }
+
+    /// Metrics of a finished trial of this invocation, when resuming.
+    fn resumed(&self, key: &str) -> Result<Option<(MetricMap, bool)>> {
+        if !self.resume {
+            return Ok(None);
+        }
+        let Some(run) = self.registry.find_finished_run(&self.experiment, key)? else {
+            return Ok(None);
+        };
+        let details = self.registry.run(&run.id)?;
+        let failed = details.tags.get("outcome").is_some_and(|o| o == "failed");
+        Ok(Some((details.final_metrics(), failed)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log_trial(
+        &self,
+        family: &str,
+        candidate: &Candidate,
+        round: usize,
+        key: String,
+        metrics: &MetricMap,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let mut info = RunInfo::new(&self.experiment);
+        info.name = format!("{family}#{}", candidate.index);
+        info.trial_key = Some(key);
+        info.git_commit = self.git.clone();
+        info.spec_hash = Some(self.spec_hash.clone());
+        let mut record = RunRecord::finished(info);
+        record.params.insert("family".into(), family.into());
+        record.params.insert("spec".into(), candidate.spec_json());
+        for (k, v) in &candidate.values {
+            record.params.insert(format!("search.{k}"), v.to_string());
+        }
+        record.metrics = metrics
+            .iter()
+            .map(|(k, v)| MetricPoint::new(k.clone(), *v, round as i64))
+            .collect();
+        record.tags.insert("phase".into(), "tune".into());
+        record
+            .tags
+            .insert("invocation".into(), self.invocation.clone());
+        record.tags.insert(
+            "outcome".into(),
+            if error.is_some() { "failed" } else { "ok" }.into(),
+        );
+        if let Some(e) = error {
+            record
+                .tags
+                .insert("error".into(), e.chars().take(500).collect());
+        }
+        record.datasets = self.datasets.clone();
+        self.registry.log_run(&record)?;
+        self.logged.set(self.logged.get() + 1);
+        if self.stop_after.is_some_and(|n| self.logged.get() >= n) {
+            return Err(ExperimentError::Interrupted);
+        }
+        Ok(())
+    }
+}
+
+fn tune_family(
+    ctx: &Ctx<'_>,
+    logger: &Logger<'_>,
+    kind: DetectorKind,
+    cands: Vec<Candidate>,
+    progress: bool,
+) -> Result<Option<FamilyBest>> {
+    let family = kind.name();
+    let all_units: Vec<usize> = (0..ctx.units.len()).collect();
+    let rounds = match ctx.spec.search.strategy {
+        Strategy::Halving => halving_rounds(cands.len(), all_units.len(), ctx.spec.search.eta),
+        _ => vec![(all_units.len(), 1)],
+    };
+    let total: usize = rounds.len() * cands.len() * all_units.len();
+    let pb = bar(progress, total, family);
+    let mut alive: Vec<usize> = (0..cands.len()).collect();
+    let mut trials = 0;
+    let mut failed = 0;
+    let mut tuning = Vec::new();
+    let mut results: Vec<(usize, f64, bool, Option<Scored>)> = Vec::new();
+    for (round, &(used, keep)) in rounds.iter().enumerate() {
+        let subset: Vec<usize> = all_units[..used].to_vec();
+        results.clear();
+        // Candidates in chunks, so memory holds at most a chunk of score sets at once.
+        let chunk = rayon::current_num_threads().max(1) * 2;
+        for ids in alive.chunks(chunk) {
+            let keys: Vec<String> = ids
+                .iter()
+                .map(|&c| logger.trial_key(family, &cands[c].spec_json(), round))
+                .collect();
+            let mut resumed = Vec::with_capacity(ids.len());
+            for key in &keys {
+                resumed.push(logger.resumed(key)?);
+            }
+            let computed: Vec<Option<TrialOutcome>> = ids
+                .par_iter()
+                .zip(&resumed)
+                .map(|(&c, prior)| {
+                    if prior.is_some() {
+                        return None;
+                    }
+                    let scored = score_candidate(ctx, &cands[c], &subset);
+                    pb.inc(subset.len() as u64);
+                    Some(match scored {
+                        Ok(s) => (ctx.tuning(&s.scores, &subset), None, Some(s)),
+                        Err(e) => (MetricMap::new(), Some(e), None),
+                    })
+                })
+                .collect();
+            for (((&c, key), prior), fresh) in ids.iter().zip(keys).zip(resumed).zip(computed) {
+                trials += 1;
+                let (metrics, error, scored) = match (prior, fresh) {
+                    (Some((m, was_failed)), _) => {
+                        pb.inc(subset.len() as u64);
+                        (m, was_failed.then(|| "failed earlier".to_string()), None)
+                    }
+                    (None, Some((m, e, s))) => {
+                        logger.log_trial(family, &cands[c], round, key, &m, e.as_deref())?;
+                        (m, e, s)
+                    }
+                    (None, None) => unreachable!("computed when not resumed"),
+                };
+                if let Some(e) = &error {
+                    failed += 1;
+                    tracing::debug!(family, candidate = c, "trial failed: {e}");
+                    continue;
+                }
+                let (value, feasible) = ctx.objective(&metrics);
+                if round + 1 == rounds.len() {
+                    tuning.push((
+                        cands[c].values.iter().cloned().collect::<BTreeMap<_, _>>(),
+                        value,
+                    ));
+                }
+                // Keep the best only (plus every survivor's value).
+                let better = results.iter().all(|(_, v, f, _)| {
+                    (feasible, ctx.spec.objective.metric.oriented(value))
+                        > (*f, ctx.spec.objective.metric.oriented(*v))
+                });
+                let keep_scores = better && round + 1 == rounds.len();
+                if keep_scores {
+                    for r in &mut results {
+                        r.3 = None;
+                    }
+                }
+                results.push((c, value, feasible, if keep_scores { scored } else { None }));
+            }
+        }
+        // Survivors: best first, ties by candidate index.
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |i: usize| {
+                let (_, v, f, _) = &results[i];
+                (*f, ctx.spec.objective.metric.oriented(*v))
+            };
+            key(b)
+                .partial_cmp(&key(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(results[a].0.cmp(&results[b].0))
+        });
+        alive = order.iter().take(keep).map(|&i| results[i].0).collect();
+        alive.sort_unstable();
+        if alive.is_empty() {
+            break;
+        }
+    }
+    pb.finish_and_clear();
+    // The best of the last round.
+    let best = results
+        .iter_mut()
+        .filter(|r| r.1.is_finite() || r.3.is_some())
+        .max_by(|a, b| {
+            let ka = (a.2, ctx.spec.objective.metric.oriented(a.1));
+            let kb = (b.2, ctx.spec.objective.metric.oriented(b.1));
+            ka.partial_cmp(&kb)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.0.cmp(&a.0))
+        });
+    let Some(best) = best else {
+        tracing::warn!(family, "every candidate failed; the family is left out");
+        return Ok(None);
+    };
+    let candidate = cands[best.0].clone();
+    let scored = match best.3.take() {
+        Some(s) => s,
+        None => score_candidate(ctx, &candidate, &all_units).map_err(|e| {
+            ExperimentError::NothingToChoose {
+                message: format!("{family}: refitting the chosen candidate failed: {e}"),
+                hint: "run without --resume".into(),
+            }
+        })?,
+    };
+    Ok(Some(FamilyBest {
+        kind,
+        candidate,
+        scored,
+        validation: best.1,
+        feasible: best.2,
+        trials,
+        failed,
+        tuning,
+    }))
+}
+
+/// An ensemble's full-series scores from members' scores.
+struct EnsembleBuild {
+    mode: EnsembleMode,
+    scores: Vec<Vec<f64>>,
+    weights: Vec<f64>,
+    fixed: Option<f64>,
+    state: serde_json::Value,
+}
+
+fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
+    let Some(spec) = &ctx.spec.ensemble else {
+        return Vec::new();
+    };
+    let mut members: Vec<&FamilyBest> = if spec.members.is_empty() {
+        let mut ranked: Vec<&FamilyBest> =
+            bests.iter().filter(|b| b.validation.is_finite()).collect();
+        ranked.sort_by(|a, b| {
+            let o = ctx.spec.objective.metric;
+            o.oriented(b.validation)
+                .partial_cmp(&o.oriented(a.validation))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        ranked.into_iter().take(spec.top).collect()
+    } else {
+        spec.members
+            .iter()
+            .filter_map(|k| bests.iter().find(|b| b.kind == *k))
+            .collect()
+    };
+    members.sort_by_key(|m| m.kind);
+    if members.len() < 2 {
+        tracing::warn!("fewer than two ensemble members are available; no ensemble is built");
+        return Vec::new();
+    }
+    let n = ctx.units.len();
+    // Normalisers per member per unit, fitted on training rows past the warm-up.
+    let normalisers: Vec<Vec<Normaliser>> = members
+        .iter()
+        .map(|m| {
+            (0..n)
+                .map(|i| {
+                    let train = ctx.units[i].prepared.split.train.clone();
+                    Normaliser::fit(spec.normalise, &m.scored.scores[i][train])
+                })
+                .collect()
+        })
+        .collect();
+    let normalised: Vec<Vec<Vec<f64>>> = (0..n)
+        .map(|i| {
+            members
+                .iter()
+                .enumerate()
+                .map(|(m, b)| {
+                    b.scored.scores[i]
+                        .iter()
+                        .map(|&s| normalisers[m][i].apply(s))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    // Each member's own vote threshold on the normalised scale, fitted on validation.
+    let all: Vec<usize> = (0..n).collect();
+    let votes: Vec<f64> = (0..members.len())
+        .map(|m| {
+            let member: Vec<Vec<f64>> = normalised.iter().map(|u| u[m].clone()).collect();
+            ctx.tuning(&member, &all)
+                .get("threshold")
+                .copied()
+                .filter(|t| t.is_finite())
+                .unwrap_or(3.0)
+        })
+        .collect();
+    let objective = ctx.spec.objective.metric;
+    spec.modes
+        .iter()
+        .map(|&mode| {
+            let fixed = vote_threshold(mode, members.len(), spec.vote_threshold);
+            let scores_with = |w: &[f64]| -> Vec<Vec<f64>> {
+                normalised
+                    .iter()
+                    .map(|u| combine(mode, u, w, &votes))
+                    .collect()
+            };
+            let weights = match (&spec.weights, mode) {
+                (_, EnsembleMode::Majority | EnsembleMode::Consensus) => vec![1.0; members.len()],
+                (Weights::Given(w), _) => {
+                    let mut w = w.clone();
+                    w.resize(members.len(), 0.0);
+                    w
+                }
+                (Weights::Named(name), _) if name == "learned" => learn_weights(members.len(), |w| {
+                    let s = scores_with(w);
+                    let map = ctx.tuning(&s, &all);
+                    objective.oriented(map.get(objective.name()).copied().unwrap_or(f64::NAN))
+                }),
+                _ => vec![1.0 / members.len() as f64; members.len()],
+            };
+            let scores = scores_with(&weights);
+            EnsembleBuild {
+                mode,
+                scores,
+                weights: weights.clone(),
+                fixed,
+                state: serde_json::json!({
+                    "mode": mode,
+                    "normalise": spec.normalise,
+                    "weights": weights,
+                    "vote_thresholds": votes,
+                    "alert_threshold": fixed,
+                    "members": members.iter().map(|m| serde_json::to_value(&m.candidate.spec).unwrap_or_default()).collect::<Vec<_>>(),
+                    "normalisers": normalisers,
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Runs a spec end to end.
+pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
+    let threads = options.threads.unwrap_or(spec.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ExperimentError::NothingToChoose {
+            message: format!("cannot start {threads} worker threads: {e}"),
+            hint: "lower `threads`".into(),
+        })?;
+    pool.install(|| run_in_pool(spec, options))
+}
+
+fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
+    let started = Instant::now();
+    let url = options
+        .registry_url
+        .clone()
+        .unwrap_or_else(|| spec.registry.url.clone());
+    let registry = Registry::open(&url)?;
+    tracing::info!(experiment = %spec.name, registry = %url, "loading data");
+
+    let data: Vec<PreparedDataset> = spec
+        .datasets
+        .iter()
+        .map(|d| prepare(d, &spec.split))
+        .collect::<Result<_>>()?;
+    let mut units = Vec::new();
+    let mut groups = Vec::new();
+    for (g, d) in data.iter().enumerate() {
+        groups.push(d.name.clone());
+        for s in &d.series {
+            let val_windows = s.windows_in(&s.split.validation);
+            let test_windows = s.windows_in(&s.test_rows());
+            units.push(Unit {
+                prepared: s.clone(),
+                group: g,
+                val_windows,
+                test_windows,
+            });
+        }
+    }
+    let in_sample = units.iter().all(|u| u.prepared.split.validation.is_empty());
+    if in_sample {
+        tracing::info!("no validation rows: tuning is in-sample on the test rows (NAB's protocol)");
+    }
+    let mut metrics_needed = vec![spec.objective.metric];
+    metrics_needed.extend(spec.objective.constraints.iter().map(|c| c.metric));
+    let config = EvalConfig {
+        threshold: spec.threshold,
+        alert: spec.alert.clone(),
+        early_ms: spec.early_seconds * 1000,
+        baseline_seed: spec.seed,
+        ..EvalConfig::default()
+    };
+    let ctx = Ctx {
+        spec,
+        units,
+        groups,
+        config,
+        needs: Needs::of(metrics_needed),
+        in_sample,
+    };
+
+    // Lineage and the invocation (a new one, or the one to resume).
+    let spec_json = serde_json::to_string(spec).unwrap_or_default();
+    let spec_hash = sha256_hex(spec_json.as_bytes());
+    let invocation = if options.resume {
+        find_resumable(&registry, &spec.name, &spec_hash)?
+    } else {
+        format!("{}-{}", &spec_hash[..12], vigil_registry::now_ms())
+    };
+    let datasets: Vec<DatasetUse> = data
+        .iter()
+        .map(|d| DatasetUse {
+            fingerprint: d.fingerprint.clone(),
+            description: format!("{}: {}", d.name, d.description),
+            role: "train.validation.test".into(),
+        })
+        .collect();
+    registry.create_experiment(&spec.name, &spec.description)?;
+    let logger = Logger {
+        registry: &registry,
+        experiment: spec.name.clone(),
+        invocation: invocation.clone(),
+        spec_hash: spec_hash.clone(),
+        git: git_commit(),
+        datasets: datasets.clone(),
+        resume: options.resume,
+        logged: std::cell::Cell::new(0),
+        stop_after: options.stop_after_trials,
+    };
+
+    // Tune every family.
+    let mut bests = Vec::new();
+    for entry in &spec.detectors {
+        let cands = candidates(entry, &spec.search, spec.seed)?;
+        tracing::info!(family = %entry.kind, candidates = cands.len(), "tuning");
+        if let Some(best) = tune_family(&ctx, &logger, entry.kind, cands, options.progress)? {
+            bests.push(best);
+        }
+    }
+    if bests.is_empty() {
+        return Err(ExperimentError::NothingToChoose {
+            message: "every candidate of every family failed".into(),
+            hint: "run with -v to see why each fit failed (often: series shorter than the window)"
+                .into(),
+        });
+    }
+
+    // Test each family's best, then the ensembles.
+    let mut entries = Vec::new();
+    let mut traces = Traces::new();
+    let mut baselines = BTreeMap::new();
+    let pb = bar(options.progress, bests.len(), "testing");
+    for b in &bests {
+        let (test, per_series, base, thresholds) = ctx.test(&b.scored.scores, None);
+        if baselines.is_empty() {
+            baselines = base;
+        }
+        entries.push(Entry {
+            name: b.kind.name().to_string(),
+            causal: b.kind.causal(),
+            params: serde_json::to_value(&b.candidate.spec).unwrap_or_default(),
+            trials: b.trials,
+            failed: b.failed,
+            series_failed: b.scored.failed.clone(),
+            validation: b.validation,
+            feasible: b.feasible,
+            test,
+            per_series,
+            tuning: b.tuning.clone(),
+        });
+        traces.insert(
+            b.kind.name().to_string(),
+            EntryTrace {
+                scores: b.scored.scores.clone(),
+                thresholds,
+                expected: b.scored.expected.clone(),
+            },
+        );
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let ensembles = build_ensembles(&ctx, &bests);
+    let all: Vec<usize> = (0..ctx.units.len()).collect();
+    for e in &ensembles {
+        let name = format!(
+            "ensemble_{}",
+            serde_json::to_value(e.mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        );
+        let tuning = ctx.tuning(&e.scores, &all);
+        let (validation, feasible) = ctx.objective(&tuning);
+        let (test, per_series, _, thresholds) = ctx.test(&e.scores, e.fixed);
+        let causal = e.state["members"]
+            .as_array()
+            .map(|m| {
+                m.iter().all(|s| {
+                    s.get("kind")
+                        .and_then(|k| serde_json::from_value::<DetectorKind>(k.clone()).ok())
+                        .is_some_and(DetectorKind::causal)
+                })
+            })
+            .unwrap_or(false);
+        entries.push(Entry {
+            name: name.clone(),
+            causal,
+            params: e.state.clone(),
+            trials: 1,
+            failed: 0,
+            series_failed: Vec::new(),
+            validation,
+            feasible,
+            test,
+            per_series,
+            tuning: Vec::new(),
+        });
+        traces.insert(
+            name,
+            EntryTrace {
+                scores: e.scores.clone(),
+                thresholds,
+                expected: vec![None; ctx.units.len()],
+            },
+        );
+        let _ = &e.weights;
+    }
+    let objective = spec.objective.metric;
+    entries.sort_by(|a, b| {
+        (b.feasible, objective.oriented(b.validation))
+            .partial_cmp(&(a.feasible, objective.oriented(a.validation)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.name.cmp(&b.name))
+    });
+    let leaderboard = Leaderboard {
+        experiment: spec.name.clone(),
+        objective,
+        in_sample,
+        entries,
+        baselines,
+        datasets: data
+            .iter()
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    (d.fingerprint.clone(), d.description.clone(), d.series.len()),
+                )
+            })
+            .collect(),
+    };
+
+    // Register: each family's best, then the best overall (family or ensemble).
+    let model = spec.model_name();
+    let mut versions = Vec::new();
+    let keys: Vec<String> = ctx.units.iter().map(|u| u.prepared.key()).collect();
+    let mut family_state: BTreeMap<String, (serde_json::Value, Vec<u8>)> = BTreeMap::new();
+    for b in &bests {
+        let fitted: BTreeMap<&str, &FittedModel> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(&b.scored.models)
+            .filter_map(|(k, m)| Some((k, m.as_ref()?)))
+            .collect();
+        let bytes = serde_json::to_vec(&fitted).unwrap_or_default();
+        family_state.insert(
+            b.kind.name().to_string(),
+            (
+                serde_json::to_value(&b.candidate.spec).unwrap_or_default(),
+                bytes,
+            ),
+        );
+    }
+    let ensemble_state: BTreeMap<String, Vec<u8>> = leaderboard
+        .entries
+        .iter()
+        .filter(|e| e.name.starts_with("ensemble_"))
+        .map(|e| {
+            let mut state = e.params.clone();
+            if let Some(members) = e.params["members"].as_array() {
+                let fitted: Vec<serde_json::Value> = members
+                    .iter()
+                    .filter_map(|m| m.get("kind").and_then(|k| k.as_str()))
+                    .filter_map(|k| family_state.get(k))
+                    .map(|(_, bytes)| serde_json::from_slice(bytes).unwrap_or_default())
+                    .collect();
+                state["fitted"] = serde_json::Value::Array(fitted);
+            }
+            (
+                e.name.clone(),
+                serde_json::to_vec(&state).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let register = |name: &str,
+                    entry: &Entry,
+                    spec_value: serde_json::Value,
+                    bytes: &[u8]|
+     -> Result<(String, i64)> {
+        let stored = registry.put_artifact(bytes, "application/json")?;
+        let mut metrics = MetricMap::new();
+        for (dataset, map) in &entry.test {
+            for (k, v) in map {
+                let key = if leaderboard.datasets.len() == 1 {
+                    k.clone()
+                } else {
+                    format!("{dataset}.{k}")
+                };
+                metrics.insert(key, *v);
+            }
+        }
+        metrics.insert(format!("validation_{}", objective.name()), entry.validation);
+        let threshold = metrics.get("threshold").copied().unwrap_or(f64::NAN);
+        let version = registry.register_version(&NewVersion {
+            model: name.to_string(),
+            run_id: None,
+            spec: spec_value,
+            state_artifact: "fitted.json".into(),
+            artifacts: vec![NamedArtifact {
+                name: "fitted.json".into(),
+                artifact: stored,
+            }],
+            threshold,
+            alert_policy: serde_json::to_value(&spec.alert).unwrap_or_default(),
+            metrics,
+            datasets: datasets.clone(),
+            description: format!(
+                "{} from experiment {} (invocation {invocation}); threshold scope {:?}",
+                entry.name, spec.name, spec.threshold_scope
+            ),
+            created_by: format!("vigil run {}", spec.name),
+        })?;
+        Ok((name.to_string(), version))
+    };
+    if let Some(best) = leaderboard.best() {
+        let (spec_value, bytes) = match family_state.get(&best.name) {
+            Some((s, b)) => (s.clone(), b.clone()),
+            None => (
+                best.params.clone(),
+                ensemble_state.get(&best.name).cloned().unwrap_or_default(),
+            ),
+        };
+        let v = register(&model, best, spec_value, &bytes)?;
+        if options.promote {
+            registry.move_alias(
+                &v.0,
+                "challenger",
+                v.1,
+                ExpectedAlias::Anything,
+                &format!("vigil run {}", spec.name),
+                &format!(
+                    "best {} on validation: {} = {:.4}",
+                    best.name, objective, best.validation
+                ),
+            )?;
+        }
+        versions.push(v);
+    } else {
+        tracing::warn!("no entry meets the constraints on validation; no best model is registered");
+    }
+    for e in &leaderboard.entries {
+        if let Some((s, bytes)) = family_state.get(&e.name) {
+            versions.push(register(
+                &format!("{model}.{}", e.name),
+                e,
+                s.clone(),
+                bytes,
+            )?);
+        }
+    }
+
+    // The summary run closes the invocation (so --resume knows it finished).
+    let mut info = RunInfo::new(&spec.name);
+    info.name = "summary".into();
+    info.trial_key = Some(sha256_hex(format!("{invocation}|summary").as_bytes()));
+    info.git_commit = logger.git.clone();
+    info.spec_hash = Some(spec_hash);
+    let mut record = RunRecord::finished(info);
+    record.tags.insert("phase".into(), "summary".into());
+    record.tags.insert("invocation".into(), invocation);
+    record
+        .params
+        .insert("objective".into(), objective.name().into());
+    if let Some(best) = leaderboard.best() {
+        record.params.insert("best".into(), best.name.clone());
+        record.metrics.push(MetricPoint::new(
+            format!("validation_{}", objective.name()),
+            best.validation,
+            0,
+        ));
+    }
+    let lb_bytes = serde_json::to_vec_pretty(&leaderboard).unwrap_or_default();
+    let stored = registry.put_artifact(&lb_bytes, "application/json")?;
+    record.artifacts.push(NamedArtifact {
+        name: "leaderboard.json".into(),
+        artifact: stored,
+    });
+    if !options.spec_text.is_empty() {
+        let stored = registry.put_artifact(options.spec_text.as_bytes(), "application/toml")?;
+        record.artifacts.push(NamedArtifact {
+            name: "spec.toml".into(),
+            artifact: stored,
+        });
+    }
+    record.datasets = datasets;
+    let mut outcome = Outcome {
+        leaderboard,
+        versions,
+        summary_run: record.info.trial_key.clone().unwrap_or_default(),
+        traces,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        data,
+        git_commit: logger.git.clone(),
+    };
+    // The report's input travels with the summary run, so `vigil report RUN` re-renders it.
+    let report = crate::report::build_report(spec, options, &outcome);
+    let stored = registry.put_artifact(
+        &serde_json::to_vec(&report).unwrap_or_default(),
+        "application/json",
+    )?;
+    record.artifacts.push(NamedArtifact {
+        name: crate::report::REPORT_ARTIFACT.into(),
+        artifact: stored,
+    });
+    outcome.summary_run = registry.log_run(&record)?;
+    Ok(outcome)
+}
+
+/// The invocation to resume: the newest one of this spec hash without a summary run.
+fn find_resumable(registry: &Registry, experiment: &str, spec_hash: &str) -> Result<String> {
+    let runs = registry.runs(&RunFilter {
+        experiment: Some(experiment.to_string()),
+        spec_hash: Some(spec_hash.to_string()),
+        ..RunFilter::default()
+    })?;
+    let Some(newest) = runs.first() else {
+        return Err(ExperimentError::Resume {
+            message: format!("experiment {experiment} has no run of this spec to resume"),
+            hint: "run without --resume to start".into(),
+        });
+    };
+    let details = registry.run(&newest.id)?;
+    let Some(invocation) = details.tags.get("invocation").cloned() else {
+        return Err(ExperimentError::Resume {
+            message: format!("run {} carries no invocation tag", newest.id),
+            hint: "run without --resume to start a new invocation".into(),
+        });
+    };
+    if details.tags.get("phase").is_some_and(|p| p == "summary") {
+        return Err(ExperimentError::Resume {
+            message: format!(
+                "the last invocation of this spec ({invocation}) finished; nothing to resume"
+            ),
+            hint: "run without --resume to start a new invocation".into(),
+        });
+    }
+    Ok(invocation)
+}

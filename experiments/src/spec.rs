@@ -1,0 +1,685 @@
+//! The experiment spec: one TOML file that says which data, which split, which detector
+//! families with which search spaces, how to search, what to optimise under which constraints,
+//! how thresholds and alerts work, where to register and where to write the report.
+//!
+//! Parsing is strict: unknown keys and wrong types fail with the key path, the line and
+//! column, and a hint (see [`parse_spec`]). Semantic checks (unknown metric names, empty
+//! family lists, bad search dimensions) run in [`Spec::check`] and name the key they concern.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use vigil_datasets::Layout;
+use vigil_datasets::split::SplitSpec;
+use vigil_datasets::synth::SynthConfig;
+use vigil_eval::alert::AlertPolicy;
+use vigil_eval::threshold::ThresholdPolicy;
+use vigil_train::DetectorKind;
+
+use crate::error::{ExperimentError, Result};
+use crate::metrics::MetricName;
+
+/// A whole experiment spec (`experiments/specs/*.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Experiment name: the registry experiment, and the stem of model names.
+    pub name: String,
+    /// Free text shown in the report.
+    #[serde(default)]
+    pub description: String,
+    /// Master seed of every random step (search sampling, seeded families, baselines).
+    #[serde(default)]
+    pub seed: u64,
+    /// Worker threads; 0 = one per core. Results do not depend on it.
+    #[serde(default)]
+    pub threads: usize,
+    /// Where the data comes from (one or more datasets).
+    pub datasets: Vec<DataSpec>,
+    /// How each series is split by time.
+    pub split: SplitSpec,
+    /// How the search runs.
+    #[serde(default)]
+    pub search: SearchSpec,
+    /// What is optimised, under which constraints.
+    pub objective: ObjectiveSpec,
+    /// How the deployable threshold is fitted on validation data.
+    #[serde(default = "default_threshold")]
+    pub threshold: ThresholdPolicy,
+    /// Whether one threshold serves the whole corpus (NAB's protocol) or each series gets its
+    /// own, fitted on its own validation rows (one model per machine, as SMD is run).
+    #[serde(default)]
+    pub threshold_scope: ThresholdScope,
+    /// How detections become alerts.
+    #[serde(default)]
+    pub alert: AlertPolicy,
+    /// Early-detection allowance for event metrics and delays, seconds.
+    #[serde(default)]
+    pub early_seconds: i64,
+    /// The detector families to tune.
+    pub detectors: Vec<DetectorEntry>,
+    /// Ensembles built from the best member of each family.
+    #[serde(default)]
+    pub ensemble: Option<EnsembleSpec>,
+    /// Where runs and models go.
+    #[serde(default)]
+    pub registry: RegistrySpec,
+    /// Where the HTML report goes.
+    #[serde(default)]
+    pub report: ReportSpec,
+}
+
+fn default_threshold() -> ThresholdPolicy {
+    ThresholdPolicy::Best {
+        objective: vigil_eval::threshold::Objective::PointF1,
+    }
+}
+
+/// One dataset: generated or read from a path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// Short name used in the leaderboard (default: the folder name or `synthetic`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A file or folder the loaders read (relative paths are relative to the spec file).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Its layout (detected when left out).
+    #[serde(default)]
+    pub layout: Option<Layout>,
+    /// A labels file for generic data.
+    #[serde(default)]
+    pub labels: Option<PathBuf>,
+    /// A generated dataset instead of a path: the synthetic generator's config.
+    #[serde(default)]
+    pub synthetic: Option<SynthConfig>,
+    /// Which series: exact names, `prefix*` patterns, or `*` (default: all).
+    #[serde(default)]
+    pub series: Vec<String>,
+    /// Which channels (column names) to keep (default: all).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// At most this many series, in name order (0 = all).
+    #[serde(default)]
+    pub max_series: usize,
+}
+
+/// How candidates are chosen from each family's space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Every combination of the listed values (ranges contribute `grid_points` values each).
+    #[default]
+    Grid,
+    /// `budget` candidates sampled with the spec's seed.
+    Random,
+    /// Successive halving: `budget` random candidates scored on a growing share of the
+    /// series, keeping the best `1/eta` each round.
+    Halving,
+}
+
+/// Search settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSpec {
+    /// Grid, random or successive halving.
+    pub strategy: Strategy,
+    /// Candidates per family (random and halving), and the cap of a grid.
+    pub budget: usize,
+    /// Values taken from each range dimension in a grid.
+    pub grid_points: usize,
+    /// Halving keeps the best `1/eta` of the candidates per round.
+    pub eta: usize,
+}
+
+impl Default for SearchSpec {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Grid,
+            budget: 12,
+            grid_points: 3,
+            eta: 3,
+        }
+    }
+}
+
+/// Threshold scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdScope {
+    /// One threshold over all series (NAB).
+    #[default]
+    Corpus,
+    /// One threshold per series; metrics are averaged over series (macro).
+    Series,
+}
+
+/// The objective and its constraints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveSpec {
+    /// The metric to optimise (see [`MetricName`]); its direction is known.
+    pub metric: MetricName,
+    /// Bounds a candidate must meet on validation to be chosen.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+}
+
+/// `metric <= max` and/or `metric >= min`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    /// The constrained metric.
+    pub metric: MetricName,
+    /// Upper bound.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Lower bound.
+    #[serde(default)]
+    pub min: Option<f64>,
+}
+
+impl Constraint {
+    /// True when `value` meets the bounds.
+    pub fn holds(&self, value: f64) -> bool {
+        value.is_finite()
+            && self.max.is_none_or(|max| value <= max)
+            && self.min.is_none_or(|min| value >= min)
+    }
+}
+
+/// One family to tune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorEntry {
+    /// The family.
+    pub kind: DetectorKind,
+    /// `"default"` (the family's own space), `"none"` (only the fixed parameters), or a table
+    /// of dimensions: `window = [50, 100]`, `alpha = { low = 0.01, high = 0.5, log = true }`,
+    /// `season = { low = 12, high = 288, step = 12 }`.
+    #[serde(default)]
+    pub search: SearchDims,
+    /// Parameters fixed for every candidate (the family's own names).
+    #[serde(default)]
+    pub params: BTreeMap<String, toml::Value>,
+}
+
+/// A family's search dimensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SearchDims {
+    /// `"default"` or `"none"`.
+    Named(String),
+    /// Explicit dimensions.
+    Dims(BTreeMap<String, DimSpec>),
+}
+
+impl Default for SearchDims {
+    fn default() -> Self {
+        SearchDims::Named("default".into())
+    }
+}
+
+/// One dimension as written in a spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DimSpec {
+    /// A list of values.
+    Values(Vec<toml::Value>),
+    /// An integer range with a step.
+    IntRange {
+        /// Lowest value.
+        low: i64,
+        /// Highest value.
+        high: i64,
+        /// Step.
+        step: i64,
+    },
+    /// A real range.
+    FloatRange {
+        /// Lowest value.
+        low: f64,
+        /// Highest value.
+        high: f64,
+        /// Sample in log space.
+        #[serde(default)]
+        log: bool,
+    },
+}
+
+/// How ensemble scores are normalised before they are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalise {
+    /// (score − median) / (1.4826·MAD), statistics from each member's training rows.
+    #[default]
+    RobustZ,
+    /// The empirical CDF of each member's training scores (a value in [0, 1]).
+    Rank,
+}
+
+/// How members combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnsembleMode {
+    /// Weighted mean of the normalised scores (a continuous score, thresholded like any).
+    Mean,
+    /// Weighted vote: each member votes when its own validation threshold fires; the score
+    /// is the weighted share of votes, and an alert needs `vote_threshold`.
+    Vote,
+    /// Equal-weight vote, alert when more than half vote.
+    Majority,
+    /// Equal-weight vote, alert only when every member votes.
+    Consensus,
+}
+
+/// Member weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Weights {
+    /// `"equal"` or `"learned"` (a coordinate search on validation data, steps of 0.1).
+    Named(String),
+    /// One weight per member, in member order.
+    Given(Vec<f64>),
+}
+
+/// Ensembles of the best member of each family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnsembleSpec {
+    /// Member families (default: the best `top` families by validation objective).
+    #[serde(default)]
+    pub members: Vec<DetectorKind>,
+    /// When `members` is empty: how many of the best families join.
+    #[serde(default = "default_top")]
+    pub top: usize,
+    /// Score normalisation.
+    #[serde(default)]
+    pub normalise: Normalise,
+    /// Modes to build (each is a leaderboard entry).
+    #[serde(default = "default_modes")]
+    pub modes: Vec<EnsembleMode>,
+    /// Member weights for `mean` and `vote`.
+    #[serde(default = "default_weights")]
+    pub weights: Weights,
+    /// Vote share needed for an alert in `vote` mode (the runtime design: 0.6).
+    #[serde(default = "default_vote_threshold")]
+    pub vote_threshold: f64,
+}
+
+fn default_top() -> usize {
+    4
+}
+fn default_modes() -> Vec<EnsembleMode> {
+    vec![
+        EnsembleMode::Mean,
+        EnsembleMode::Vote,
+        EnsembleMode::Majority,
+    ]
+}
+fn default_weights() -> Weights {
+    Weights::Named("learned".into())
+}
+fn default_vote_threshold() -> f64 {
+    0.6
+}
+
+/// Registry settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrySpec {
+    /// Database URL (`sqlite://PATH` or `postgres://…`); `--registry` overrides.
+    pub url: String,
+    /// Model name of the best overall pipeline (default: the experiment name); the best of each
+    /// family is registered as `MODEL.FAMILY`.
+    pub model: Option<String>,
+}
+
+impl Default for RegistrySpec {
+    fn default() -> Self {
+        Self {
+            url: vigil_registry::DEFAULT_DB_URL.into(),
+            model: None,
+        }
+    }
+}
+
+/// Report settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSpec {
+    /// HTML path (default `reports/NAME.html`, relative to the working directory).
+    pub path: Option<PathBuf>,
+    /// Series plotted per dataset (default 6; the best and worst by objective first).
+    pub max_series_plots: Option<usize>,
+}
+
+/// Parses a spec from TOML text; `origin` names the file in errors.
+pub fn parse_spec(text: &str, origin: &str) -> Result<Spec> {
+    let spec: Spec = toml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_col(text, span.start))
+            .unwrap_or((0, 0));
+        let at = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| format!(" (at `{}`)", l.chars().take(60).collect::<String>()))
+            .unwrap_or_default();
+        ExperimentError::SpecSyntax {
+            file: origin.to_string(),
+            line,
+            column,
+            message: format!("{}{at}", e.message().trim()),
+            hint: hint_for(e.message()),
+        }
+    })?;
+    check_lenient_tables(text, origin)?;
+    spec.check(origin)?;
+    Ok(spec)
+}
+
+/// `[threshold]` and `[alert]` come from the eval crate, whose tagged types accept unknown
+/// keys; check them here so that a misplaced top-level key (TOML puts every key after a
+/// `[table]` header inside that table) is caught instead of silently ignored.
+fn check_lenient_tables(text: &str, origin: &str) -> Result<()> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let allowed: [(&str, &[&str]); 2] = [
+        (
+            "threshold",
+            &["kind", "value", "q", "rate", "k", "objective"],
+        ),
+        (
+            "alert",
+            &["min_consecutive", "cooldown_ms", "merge_gap_ms", "severity"],
+        ),
+    ];
+    for (name, keys) in allowed {
+        let Some(toml::Value::Table(t)) = table.get(name) else {
+            continue;
+        };
+        if let Some(bad) = t.keys().find(|k| !keys.contains(&k.as_str())) {
+            let top_level = matches!(
+                bad.as_str(),
+                "threshold_scope" | "early_seconds" | "seed" | "threads" | "description" | "name"
+            );
+            return Err(ExperimentError::SpecInvalid {
+                file: origin.to_string(),
+                key: format!("{name}.{bad}"),
+                message: format!("[{name}] has no key `{bad}` (it takes {})", keys.join(", ")),
+                hint: if top_level {
+                    format!(
+                        "`{bad}` is a top-level key: move it above the first [table] header (in TOML every key after `[{name}]` belongs to that table)"
+                    )
+                } else {
+                    "remove or rename the key".to_string()
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads and parses a spec file; relative dataset paths are resolved against its folder.
+pub fn load_spec(path: &Path) -> Result<Spec> {
+    let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+        hint: "check the spec path".into(),
+    })?;
+    let mut spec = parse_spec(&text, &path.display().to_string())?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for data in &mut spec.datasets {
+        for p in [&mut data.path, &mut data.labels].into_iter().flatten() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+    Ok(spec)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
+    (line, column)
+}
+
+fn hint_for(message: &str) -> String {
+    if message.contains("unknown field") {
+        "remove or rename the key; the expected keys are listed above (see experiments/specs/quickstart.toml for a complete example)".into()
+    } else if message.contains("unknown variant") {
+        "use one of the listed values".into()
+    } else if message.contains("missing field") {
+        "add the key (see experiments/specs/quickstart.toml for a complete example)".into()
+    } else if message.contains("invalid type") {
+        "give the value the type the key expects (a number without quotes, a string in quotes, a [list] or a { table })".into()
+    } else {
+        "check the TOML syntax at that line".into()
+    }
+}
+
+impl Spec {
+    /// Semantic checks that serde cannot express; each error names its key.
+    pub fn check(&self, origin: &str) -> Result<()> {
+        let bad = |key: &str, message: String, hint: &str| ExperimentError::SpecInvalid {
+            file: origin.to_string(),
+            key: key.to_string(),
+            message,
+            hint: hint.to_string(),
+        };
+        vigil_registry::validate_name("experiment", &self.name).map_err(|e| {
+            bad(
+                "name",
+                e.to_string(),
+                "use letters, digits, '.', '_' and '-'",
+            )
+        })?;
+        if self.datasets.is_empty() {
+            return Err(bad(
+                "datasets",
+                "no dataset is given".into(),
+                "add a [[datasets]] table with `path = ...` or `synthetic = { seed = 7 }`",
+            ));
+        }
+        for (i, d) in self.datasets.iter().enumerate() {
+            if d.path.is_some() == d.synthetic.is_some() {
+                return Err(bad(
+                    &format!("datasets[{i}]"),
+                    "give exactly one of `path` and `synthetic`".into(),
+                    "e.g. path = \"../../../shared/datasets/nab\" or synthetic = { seed = 7 }",
+                ));
+            }
+        }
+        if self.detectors.is_empty() {
+            return Err(bad(
+                "detectors",
+                "no detector family is given".into(),
+                "add [[detectors]] tables with kind = \"rolling_zscore\" etc.",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, d) in self.detectors.iter().enumerate() {
+            if !seen.insert(d.kind) {
+                return Err(bad(
+                    &format!("detectors[{i}].kind"),
+                    format!("{} is listed twice", d.kind),
+                    "list each family once and put all its values in its search table",
+                ));
+            }
+            if let SearchDims::Named(name) = &d.search
+                && name != "default"
+                && name != "none"
+            {
+                return Err(bad(
+                    &format!("detectors[{i}].search"),
+                    format!("{name:?} is not a search"),
+                    "use \"default\", \"none\" or a table of dimensions",
+                ));
+            }
+        }
+        if self.search.budget == 0 || self.search.grid_points == 0 || self.search.eta < 2 {
+            return Err(bad(
+                "search",
+                "budget and grid_points must be at least 1 and eta at least 2".into(),
+                "e.g. budget = 12, grid_points = 3, eta = 3",
+            ));
+        }
+        if let Some(e) = &self.ensemble {
+            if e.modes.is_empty() {
+                return Err(bad(
+                    "ensemble.modes",
+                    "no mode".into(),
+                    "use modes = [\"mean\", \"vote\"]",
+                ));
+            }
+            if !(0.0..=1.0).contains(&e.vote_threshold) {
+                return Err(bad(
+                    "ensemble.vote_threshold",
+                    format!("{} is outside [0, 1]", e.vote_threshold),
+                    "the vote threshold is a share of the total weight, e.g. 0.6",
+                ));
+            }
+            if let Weights::Named(n) = &e.weights
+                && n != "equal"
+                && n != "learned"
+            {
+                return Err(bad(
+                    "ensemble.weights",
+                    format!("{n:?} is not a weighting"),
+                    "use \"equal\", \"learned\" or a list of numbers",
+                ));
+            }
+            if let Weights::Given(w) = &e.weights
+                && (w.iter().any(|v| !v.is_finite() || *v < 0.0) || w.iter().sum::<f64>() <= 0.0)
+            {
+                return Err(bad(
+                    "ensemble.weights",
+                    "weights must be non-negative with a positive sum".into(),
+                    "e.g. weights = [0.3, 0.3, 0.2, 0.2]",
+                ));
+            }
+        }
+        self.threshold
+            .check()
+            .map_err(|e| bad("threshold", e.to_string(), "see vigil eval --help"))?;
+        self.alert
+            .check()
+            .map_err(|e| bad("alert", e.to_string(), "see vigil eval --help"))?;
+        Ok(())
+    }
+
+    /// The model name of the best overall pipeline.
+    pub fn model_name(&self) -> String {
+        self.registry
+            .model
+            .clone()
+            .unwrap_or_else(|| self.name.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "t"
+[[datasets]]
+synthetic = { seed = 1 }
+[split]
+kind = "fractions"
+train = 0.5
+validation = 0.25
+[objective]
+metric = "event_f1"
+[[detectors]]
+kind = "rolling_zscore"
+"#;
+
+    #[test]
+    fn a_minimal_spec_parses_with_defaults() {
+        let spec = parse_spec(MINIMAL, "t.toml").expect("parses");
+        assert_eq!(spec.search.strategy, Strategy::Grid);
+        assert_eq!(
+            spec.detectors[0].search,
+            SearchDims::Named("default".into())
+        );
+        assert_eq!(spec.model_name(), "t");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let text = MINIMAL.replace("[objective]", "[objective]\nmetrik = 3");
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("t.toml"), "{err}");
+        assert!(err.contains("t.toml:10:"), "{err}");
+        assert!(err.contains("metrik"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_metrics_are_explained() {
+        let text = MINIMAL.replace("train = 0.5", "train = \"half\"");
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("bad type")
+            .to_string();
+        assert!(
+            err.contains("t.toml:5:") && err.contains("[split]"),
+            "{err}"
+        );
+        let text = MINIMAL.replace("event_f1", "f2_score");
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("bad metric")
+            .to_string();
+        assert!(err.contains("f2_score"), "{err}");
+        assert!(err.contains("event_f1"), "{err}");
+    }
+
+    #[test]
+    fn a_top_level_key_under_a_table_is_caught() {
+        let text = MINIMAL.replace(
+            "[[detectors]]",
+            "[threshold]\nkind = \"best\"\nobjective = { metric = \"point_f1\" }\nthreshold_scope = \"series\"\n[[detectors]]",
+        );
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("misplaced")
+            .to_string();
+        assert!(err.contains("threshold.threshold_scope"), "{err}");
+        assert!(err.contains("move it above"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let text = format!("{MINIMAL}\n[[detectors]]\nkind = \"rolling_zscore\"\n");
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("duplicate")
+            .to_string();
+        assert!(err.contains("detectors[1].kind"), "{err}");
+    }
+
+    #[test]
+    fn search_tables_parse_into_dimensions() {
+        let text = MINIMAL.replace(
+            "kind = \"rolling_zscore\"",
+            "kind = \"rolling_zscore\"\nsearch = { window = [50, 100], band_z = { low = 2.0, high = 4.0 } }",
+        );
+        let spec = parse_spec(&text, "t.toml").expect("parses");
+        let SearchDims::Dims(dims) = &spec.detectors[0].search else {
+            panic!("dims expected")
+        };
+        assert!(matches!(dims["window"], DimSpec::Values(_)));
+        assert!(matches!(dims["band_z"], DimSpec::FloatRange { .. }));
+    }
+}

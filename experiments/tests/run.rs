@@ -1,0 +1,211 @@
+//! End-to-end runs of small specs against a temporary SQLite registry: leaderboard, model
+//! versions, determinism across thread counts, and resuming an interrupted run.
+
+#![allow(clippy::unwrap_used)]
+
+use vigil_experiments::{RunOptions, parse_spec, run};
+use vigil_registry::{ModelRef, Registry, RunFilter};
+
+fn spec_text(db: &str) -> String {
+    format!(
+        r#"
+name = "small"
+seed = 3
+threshold_scope = "series"
+[[datasets]]
+synthetic = {{ seed = 11, length = 3000, anomalies = {{ min_per_series = 3, max_per_series = 3, persist_probability = 0.0, kinds = ["spike", "dip", "level_shift", "variance_change"] }} }}
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+strategy = "grid"
+budget = 3
+grid_points = 2
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = {{ window = [24, 96] }}
+[[detectors]]
+kind = "ewma"
+[[detectors]]
+kind = "rolling_percentile"
+search = "none"
+[ensemble]
+top = 3
+modes = ["mean", "vote"]
+[registry]
+url = "{db}"
+"#
+    )
+}
+
+fn options(text: &str, threads: usize) -> RunOptions {
+    RunOptions {
+        threads: Some(threads),
+        spec_text: text.to_string(),
+        ..RunOptions::default()
+    }
+}
+
+#[test]
+fn a_run_ranks_families_registers_models_and_beats_the_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let text = spec_text(&db);
+    let spec = parse_spec(&text, "small.toml").unwrap();
+    let out = run(&spec, &options(&text, 2)).unwrap();
+    let lb = &out.leaderboard;
+    let names: Vec<&str> = lb.entries.iter().map(|e| e.name.as_str()).collect();
+    for expected in [
+        "rolling_zscore",
+        "ewma",
+        "rolling_percentile",
+        "ensemble_mean",
+        "ensemble_vote",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    // Sorted by validation objective, best first.
+    let vals: Vec<f64> = lb
+        .entries
+        .iter()
+        .filter(|e| e.feasible)
+        .map(|e| e.validation)
+        .collect();
+    assert!(vals.windows(2).all(|w| w[0] >= w[1]), "{vals:?}");
+    // Every entry was tested on the one dataset, with deployable and oracle numbers.
+    let best = lb.best().unwrap();
+    let test = &best.test["synthetic"];
+    assert!(test["event_f1"].is_finite());
+    assert!(test.contains_key("oracle_event_f1"));
+    // The families beat random scores on the test rows (NAB standard, point F1).
+    let random = &lb.baselines["synthetic"]["random"];
+    let beat = |metric: &str, margin: f64| {
+        lb.entries
+            .iter()
+            .filter(|e| e.test["synthetic"][metric] > random[metric] + margin)
+            .count()
+    };
+    assert!(beat("nab_standard", 10.0) >= 3, "{lb:#?}");
+    assert!(beat("point_f1", 0.02) >= 3, "{lb:#?}");
+
+    // Versions: the best overall under the experiment name, each family's best under NAME.FAMILY.
+    let registry = Registry::open(&db).unwrap();
+    let v = registry.resolve(&ModelRef::Latest("small".into())).unwrap();
+    assert_eq!(v.version, out.versions[0].1);
+    assert!(
+        registry
+            .resolve(&ModelRef::Latest("small.ewma".into()))
+            .is_ok()
+    );
+    let fitted = registry
+        .read_artifact(&v.artifacts[0].artifact.sha256)
+        .unwrap();
+    assert!(!fitted.is_empty());
+    // Every trial is a run, plus the summary.
+    let runs = registry
+        .runs(&RunFilter {
+            experiment: Some("small".into()),
+            ..RunFilter::default()
+        })
+        .unwrap();
+    let trials: usize = lb
+        .entries
+        .iter()
+        .filter(|e| !e.name.starts_with("ensemble"))
+        .map(|e| e.trials)
+        .sum();
+    assert_eq!(runs.len(), trials + 1);
+}
+
+#[test]
+fn leaderboards_are_identical_on_one_and_four_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = format!("sqlite://{}", dir.path().join("a.db").display());
+    let b = format!("sqlite://{}", dir.path().join("b.db").display());
+    let ta = spec_text(&a);
+    let tb = spec_text(&b);
+    let one = run(&parse_spec(&ta, "a").unwrap(), &options(&ta, 1)).unwrap();
+    let four = run(&parse_spec(&tb, "b").unwrap(), &options(&tb, 4)).unwrap();
+    assert_eq!(
+        serde_json::to_string(&one.leaderboard).unwrap(),
+        serde_json::to_string(&four.leaderboard).unwrap()
+    );
+}
+
+#[test]
+fn an_interrupted_run_resumes_where_it_stopped_with_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let text = spec_text(&db);
+    let spec = parse_spec(&text, "small.toml").unwrap();
+    // Nothing to resume yet.
+    let err = run(
+        &spec,
+        &RunOptions {
+            resume: true,
+            ..options(&text, 2)
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no run of this spec"), "{err}");
+    // Killed after 3 trials.
+    let err = run(
+        &spec,
+        &RunOptions {
+            stop_after_trials: Some(3),
+            ..options(&text, 2)
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("--resume"), "{err}");
+    let registry = Registry::open(&db).unwrap();
+    let filter = RunFilter {
+        experiment: Some("small".into()),
+        ..RunFilter::default()
+    };
+    assert_eq!(registry.runs(&filter).unwrap().len(), 3);
+    // Resumed: the 3 finished trials are reused, the rest run, and the result equals a fresh
+    // uninterrupted run's.
+    let resumed = run(
+        &spec,
+        &RunOptions {
+            resume: true,
+            ..options(&text, 2)
+        },
+    )
+    .unwrap();
+    let total = registry.runs(&filter).unwrap().len();
+    let trials: usize = resumed
+        .leaderboard
+        .entries
+        .iter()
+        .filter(|e| !e.name.starts_with("ensemble"))
+        .map(|e| e.trials)
+        .sum();
+    assert_eq!(total, trials + 1, "no trial ran twice");
+    let other = tempfile::tempdir().unwrap();
+    let db2 = format!("sqlite://{}", other.path().join("f.db").display());
+    let t2 = spec_text(&db2);
+    let fresh = run(&parse_spec(&t2, "f").unwrap(), &options(&t2, 2)).unwrap();
+    assert_eq!(
+        serde_json::to_string(&resumed.leaderboard.entries).unwrap(),
+        serde_json::to_string(&fresh.leaderboard.entries).unwrap()
+    );
+    // A finished invocation has nothing left to resume.
+    let err = run(
+        &spec,
+        &RunOptions {
+            resume: true,
+            ..options(&text, 2)
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("finished"), "{err}");
+}

@@ -1,0 +1,203 @@
+//! `vigil run SPEC`: the main job. Tunes every family the spec names, builds ensembles,
+//! evaluates once on test, registers the best, prints the leaderboard (stdout) and writes the
+//! report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
+use vigil_experiments::metrics::MetricName;
+use vigil_experiments::{Leaderboard, RunOptions, load_spec};
+
+use super::{EXIT_ERROR, EXIT_OK};
+
+/// `vigil run …`
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The experiment spec (TOML), e.g. experiments/specs/quickstart.toml.
+    pub spec: PathBuf,
+    /// Registry database URL (overrides the spec's `[registry] url`).
+    #[arg(long, env = "VIGIL_DB")]
+    pub registry: Option<String>,
+    /// Continue the last interrupted run of this spec, reusing its finished trials.
+    #[arg(long)]
+    pub resume: bool,
+    /// Point the `challenger` alias at the best overall version.
+    #[arg(long)]
+    pub promote: bool,
+    /// Worker threads (default: the spec's `threads`, 0 = one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// HTML report path (overrides the spec's `[report] path`).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Print the leaderboard as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the verb.
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let spec = match load_spec(&args.spec) {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    let spec_text = std::fs::read_to_string(&args.spec)
+        .with_context(|| format!("reading {}", args.spec.display()))?;
+    let options = RunOptions {
+        registry_url: args.registry.clone(),
+        resume: args.resume,
+        promote: args.promote,
+        threads: args.threads,
+        progress: std::io::stderr().is_terminal(),
+        spec_text,
+        stop_after_trials: None,
+    };
+    let outcome = match vigil_experiments::run(&spec, &options) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    let report_path = args
+        .report
+        .clone()
+        .or_else(|| spec.report.path.clone())
+        .unwrap_or_else(|| PathBuf::from(format!("reports/{}.html", spec.name)));
+    let report = vigil_experiments::report::write_report(&spec, &options, &outcome, &report_path)
+        .with_context(|| format!("writing the report to {}", report_path.display()))?;
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcome.leaderboard)?;
+        writeln!(out)?;
+    } else {
+        print_leaderboard(&mut out, &outcome.leaderboard)?;
+        for (model, version) in &outcome.versions {
+            writeln!(out, "registered {model} v{version}")?;
+        }
+        if let Some((model, version)) = outcome.versions.first()
+            && args.promote
+        {
+            writeln!(out, "challenger alias of {model} -> v{version}")?;
+        }
+        writeln!(out, "summary run: {}", outcome.summary_run)?;
+        writeln!(out, "report: {}", report.display())?;
+        writeln!(out, "wall time: {:.1} s", outcome.wall_seconds)?;
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn fmt(v: Option<&f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.3}"),
+        _ => "—".into(),
+    }
+}
+
+/// One table per dataset: entries in leaderboard order, the objective on validation, then the
+/// headline test metrics (deployable threshold) and the baselines.
+pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Result<()> {
+    let objective = lb.objective;
+    let headline: Vec<MetricName> = {
+        let mut m = vec![objective];
+        for x in [
+            MetricName::EventF1,
+            MetricName::PointF1,
+            MetricName::VusPr,
+            MetricName::FalseAlarmsPerDay,
+            MetricName::NabStandard,
+            MetricName::NabLowFp,
+            MetricName::NabLowFn,
+        ] {
+            if !m.contains(&x) {
+                m.push(x);
+            }
+        }
+        m
+    };
+    writeln!(
+        out,
+        "experiment {} — objective {} ({}), chosen on {}",
+        lb.experiment,
+        objective,
+        if objective.lower_is_better() {
+            "lower is better"
+        } else {
+            "higher is better"
+        },
+        if lb.in_sample {
+            "the test rows themselves (no validation split: NAB's in-sample protocol)"
+        } else {
+            "validation rows; test rows scored once"
+        }
+    )?;
+    for (dataset, (fingerprint, _, series)) in &lb.datasets {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        let mut header = vec![
+            "#".to_string(),
+            "entry".to_string(),
+            "causal".to_string(),
+            format!("val {objective}"),
+        ];
+        header.extend(headline.iter().map(|m| format!("test {m}")));
+        header.push("trials".into());
+        table.set_header(header);
+        for (rank, e) in lb.entries.iter().enumerate() {
+            let mut row = vec![
+                Cell::new(if e.feasible {
+                    format!("{}", rank + 1)
+                } else {
+                    "✗".into()
+                }),
+                Cell::new(&e.name),
+                Cell::new(if e.causal { "yes" } else { "no" }),
+                Cell::new(fmt(Some(&e.validation))),
+            ];
+            let test = e.test.get(dataset);
+            row.extend(
+                headline
+                    .iter()
+                    .map(|m| Cell::new(fmt(test.and_then(|t| t.get(m.name()))))),
+            );
+            row.push(Cell::new(if e.series_failed.is_empty() {
+                format!("{} ({} failed)", e.trials, e.failed)
+            } else {
+                format!(
+                    "{} ({} failed; {} series unfit)",
+                    e.trials,
+                    e.failed,
+                    e.series_failed.len()
+                )
+            }));
+            table.add_row(row);
+        }
+        if let Some(base) = lb.baselines.get(dataset) {
+            for (name, map) in base {
+                let mut row = vec![
+                    Cell::new(""),
+                    Cell::new(format!("baseline: {name}")),
+                    Cell::new(""),
+                    Cell::new(""),
+                ];
+                row.extend(headline.iter().map(|m| Cell::new(fmt(map.get(m.name())))));
+                row.push(Cell::new(""));
+                table.add_row(row);
+            }
+        }
+        writeln!(
+            out,
+            "\ndataset {dataset} ({series} series, fingerprint {})",
+            &fingerprint[..12.min(fingerprint.len())]
+        )?;
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
