@@ -326,10 +326,8 @@ impl IsolationForest {
             .map_or(self.feature.len(), |r| *r as usize);
         (start..end)
             .map(|k| {
-                let (left, right) = (
-                    self.children[2 * k] as usize,
-                    self.children[2 * k + 1] as usize,
-                );
+                let left = self.left[k] as usize;
+                let right = left + 1;
                 if left == k {
                     ForestNode::Leaf { path: self.path[k] }
                 } else {
