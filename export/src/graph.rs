@@ -121,6 +121,31 @@ impl Graph {
         output: Option<&str>,
     ) -> String {
         let out = output.map_or_else(|| self.fresh(&op.to_lowercase()), str::to_string);
+        self.push(domain, op, inputs, attrs, vec![out.clone()]);
+        out
+    }
+
+    /// A default-domain node with `n` outputs (fresh names, returned in order).
+    pub(crate) fn op_n(
+        &mut self,
+        op: &str,
+        inputs: &[&str],
+        attrs: Vec<(&'static str, Attr)>,
+        n: usize,
+    ) -> Vec<String> {
+        let outs: Vec<String> = (0..n).map(|_| self.fresh(&op.to_lowercase())).collect();
+        self.push("", op, inputs, attrs, outs.clone());
+        outs
+    }
+
+    fn push(
+        &mut self,
+        domain: &str,
+        op: &str,
+        inputs: &[&str],
+        attrs: Vec<(&'static str, Attr)>,
+        outputs: Vec<String>,
+    ) {
         let attribute = attrs
             .into_iter()
             .map(|(name, value)| {
@@ -157,13 +182,12 @@ impl Graph {
         let name = self.fresh("node");
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| (*s).to_string()).collect(),
-            output: vec![out.clone()],
+            output: outputs,
             name,
             op_type: op.to_string(),
             attribute,
             domain: domain.to_string(),
         });
-        out
     }
 
     /// A default-domain node with a fresh output name.

@@ -257,6 +257,7 @@ pub(crate) fn finish(
         feature_dim,
         nodes,
         score_tolerance: SCORE_TOLERANCE,
+        relative_tolerance: 0.0,
     })
 }
 

@@ -15,6 +15,7 @@
 mod features;
 mod graph;
 mod iforest;
+mod point;
 mod proto;
 
 use serde::Serialize;
@@ -70,8 +71,11 @@ pub struct OnnxModel {
     pub feature_dim: usize,
     /// Graph nodes.
     pub nodes: usize,
-    /// Float32 tolerance this family's parity test holds on `score`.
+    /// Float32 tolerance this family's parity test holds on `score`: `|Δ| ≤ score_tolerance
+    /// + relative_tolerance × |score|`.
     pub score_tolerance: f64,
+    /// Relative part of the tolerance (0 for families whose scores stay near 1).
+    pub relative_tolerance: f64,
 }
 
 /// Exports `model` with `options`, or says why its family cannot map.
@@ -79,6 +83,9 @@ pub fn export(model: &FittedModel, options: &ExportOptions) -> Result<OnnxModel,
     check_options(options)?;
     match model {
         FittedModel::IsolationForest(m) => iforest::export(m, options),
+        FittedModel::Knn(m) => point::export_knn(m, options),
+        FittedModel::Pca(m) => point::export_pca(m, options, "pca"),
+        FittedModel::SubsequencePca(m) => point::export_pca(m, options, "subsequence_pca"),
         other => Err(ExportError::Unsupported {
             family: other.kind().name().to_string(),
             reason: unsupported_reason(other),

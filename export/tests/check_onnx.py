@@ -4,8 +4,9 @@ scores the rows of a case file as vigil did.
 Usage: python3 check_onnx.py MODEL.onnx CASE.json
 
 CASE.json: {"x": [[[...channels] * window] * batch], "score": [...], "is_anomaly": [...],
-            "tolerance": 1e-5}, written by export/tests/parity.rs from vigil's own scores.
+            "tolerance": 1e-5, "relative_tolerance": 0.0}, written by export/tests/parity.rs from vigil's own scores.
 Versions: onnx 1.23.2, onnxruntime 1.31.1, numpy 2.4.6 (.ci/requirements.txt).
+Allowed |Δscore| per row: tolerance + relative_tolerance × |vigil score|.
 Prints one JSON line (max |Δscore|, decision mismatches) and exits 1 on any failure.
 """
 
@@ -38,7 +39,9 @@ def main() -> int:
     print(json.dumps({"max_abs_delta": delta, "decision_mismatches": mismatches,
                       "rows": len(expected), "nodes": len(model.graph.node),
                       "family": meta.get("vigil.family")}))
-    ok = delta <= case["tolerance"] and mismatches == 0
+    allowed = case["tolerance"] + case.get("relative_tolerance", 0.0) * np.abs(expected)
+    within = bool(np.all(np.abs(score.astype(np.float64) - expected) <= allowed))
+    ok = within and mismatches == 0
     return 0 if ok else 1
 
 

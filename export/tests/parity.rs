@@ -37,11 +37,24 @@ fn parity(model: &FittedModel, test: &vigil_datasets::Series, q: f64) -> Option<
         .zip(&expected)
         .map(|(a, b)| (f64::from(*a) - b).abs())
         .fold(0.0, f64::max);
+    // Worst ratio of |Δ| to the family's allowed error at that score.
+    let worst = score
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| {
+            (f64::from(*a) - b).abs() / (onnx.score_tolerance + onnx.relative_tolerance * b.abs())
+        })
+        .fold(0.0, f64::max);
     let mismatches = flag
         .iter()
         .zip(&expected_flag)
         .filter(|(a, b)| a != b)
         .count();
+    let peak = expected.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    eprintln!(
+        "{}: ort max |Δscore| {max_delta:.3e}, worst Δ/tolerance {worst:.3}, largest |score| {peak:.4e}",
+        onnx.family
+    );
     let dir = tempfile::tempdir().unwrap();
     let py = common::check_python(
         dir.path(),
@@ -51,9 +64,10 @@ fn parity(model: &FittedModel, test: &vigil_datasets::Series, q: f64) -> Option<
         &expected,
         &expected_flag,
         onnx.score_tolerance,
+        onnx.relative_tolerance,
     )?;
     eprintln!(
-        "{}: {} rows, max |Δscore| ort {max_delta:.3e}, python {}, decision mismatches {mismatches}, {} nodes, {} bytes",
+        "{}: {} rows, max |Δscore| ort {max_delta:.3e}, python {}, decision mismatches {mismatches}, worst Δ/tolerance {worst:.3}, {} nodes, {} bytes",
         onnx.family,
         expected.len(),
         py["max_abs_delta"],
@@ -61,8 +75,10 @@ fn parity(model: &FittedModel, test: &vigil_datasets::Series, q: f64) -> Option<
         onnx.bytes.len()
     );
     assert!(
-        max_delta <= onnx.score_tolerance,
-        "max |Δscore| {max_delta}"
+        worst <= 1.0,
+        "max |Δscore| {max_delta}: above the tolerance {} + {} × |score|",
+        onnx.score_tolerance,
+        onnx.relative_tolerance
     );
     assert_eq!(mismatches, 0);
     Some(Parity {
@@ -124,4 +140,42 @@ fn time_features_are_refused_with_the_reason() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("timestamps"), "{err}");
+}
+
+#[test]
+fn knn_methods_match_onnx_runtime() {
+    use vigil_train::detectors::knn::{KnnMethod, KnnParams};
+    let train = common::series(600, 2, 5);
+    let test = common::series(500, 2, 6);
+    for (k, method) in [
+        (5, KnnMethod::Largest),
+        (4, KnnMethod::Mean),
+        (5, KnnMethod::Median),
+        (4, KnnMethod::Median),
+    ] {
+        let params = KnnParams::default()
+            .with_features(FeatureParams::default().with_window(2).with_diff(true))
+            .with_n_neighbors(k)
+            .with_method(method);
+        let model = FittedModel::Knn(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.95) {
+            assert!(p.max_delta < 1e-6 && p.anomalies > 5, "{method:?}");
+        }
+    }
+}
+
+#[test]
+fn pca_matches_onnx_runtime() {
+    use vigil_train::detectors::pca::PcaParams;
+    let train = common::series(800, 3, 7);
+    let test = common::series(600, 3, 8);
+    let params = PcaParams::default().with_features(
+        FeatureParams::default()
+            .with_window(4)
+            .with_rolling(vec![5]),
+    );
+    let model = FittedModel::Pca(params.check().unwrap().fit(&train).unwrap());
+    if let Some(p) = parity(&model, &test, 0.95) {
+        assert!(p.anomalies > 5);
+    }
 }

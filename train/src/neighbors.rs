@@ -96,6 +96,13 @@ impl KdTree {
         self.dim
     }
 
+    /// The stored points (len × dim), in the tree's leaf order (not the training order), for
+    /// exporters that need the training rows themselves.
+    pub fn points(&self) -> ndarray::ArrayView2<'_, f64> {
+        ndarray::ArrayView2::from_shape((self.index.len(), self.dim), &self.points)
+            .expect("points are len × dim")
+    }
+
     fn build_node(
         &mut self,
         points: &ArrayView2<'_, f64>,

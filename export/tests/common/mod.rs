@@ -85,6 +85,7 @@ pub fn check_python(
     score: &[f64],
     flag: &[bool],
     tolerance: f64,
+    relative: f64,
 ) -> Option<serde_json::Value> {
     let probe = Command::new("python3")
         .args(["-c", "import onnx, onnxruntime, numpy"])
@@ -107,8 +108,7 @@ pub fn check_python(
                 .collect()
         })
         .collect();
-    let case =
-        serde_json::json!({"x": rows, "score": score, "is_anomaly": flag, "tolerance": tolerance});
+    let case = serde_json::json!({"x": rows, "score": score, "is_anomaly": flag, "tolerance": tolerance, "relative_tolerance": relative});
     let case_path = dir.join("case.json");
     std::fs::write(&case_path, case.to_string()).expect("write case");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_onnx.py");
