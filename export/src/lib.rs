@@ -11,6 +11,18 @@
 //! `metadata_props` carry `vigil.version`, `vigil.family`, `vigil.threshold`,
 //! `vigil.input_window`, `vigil.channels` and, when given, `vigil.dataset_fingerprint`.
 //! The ONNX protobuf messages are private to this crate; callers get bytes.
+//!
+//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python):
+//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow;
+//!   |Δscore| ≤ 1e-5 (measured ≤ 1.5e-7). With plain window/lag features the float32 split
+//!   thresholds are exact (every float32 input branches as in vigil).
+//! - `knn`: stored training rows, Euclidean distances, TopK; |Δscore| ≤ 1e-5 (measured ≤ 2.3e-7).
+//! - `pca`, `subsequence_pca` (max_fill = 0): PyOD's score; |Δ| ≤ 1e-5 + 1e-6 × |score|
+//!   (scores reach 1e5; the float32 output alone is 6e-8 relative).
+//! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
+//!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
+//! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
+//!   [`unsupported_reason`].
 
 mod features;
 mod graph;

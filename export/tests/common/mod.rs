@@ -77,6 +77,7 @@ pub fn score_ort(
 }
 
 /// Runs `export/tests/check_onnx.py` on the model and the case; returns its JSON summary.
+#[allow(clippy::too_many_arguments)]
 pub fn check_python(
     dir: &Path,
     model: &[u8],
