@@ -107,6 +107,9 @@ fn params(value: &serde_json::Value) -> Params {
         .unwrap_or_default()
 }
 
+/// One named metric value.
+type Metric = (String, f64);
+
 /// The card of one registered version, from what the registry stores.
 pub fn model_card(v: &ModelVersion) -> ModelCard {
     let family = v
@@ -124,7 +127,7 @@ pub fn model_card(v: &ModelVersion) -> ModelCard {
         .spec
         .get("kind")
         .and_then(|k| serde_json::from_value(k.clone()).ok());
-    let (test, oracle): (Vec<(String, f64)>, Vec<(String, f64)>) = v
+    let (test, oracle): (Vec<Metric>, Vec<Metric>) = v
         .metrics
         .iter()
         .map(|(k, x)| (k.clone(), *x))
