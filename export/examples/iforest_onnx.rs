@@ -34,7 +34,7 @@ fn run(path: &str, columns: &str, out: &str) -> Result<(), String> {
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
         .collect();
-    if d == 0 || values.len() % d != 0 {
+    if d == 0 || !values.len().is_multiple_of(d) {
         return Err(format!(
             "{path}: {} values do not split into {d} columns",
             values.len()
