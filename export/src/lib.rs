@@ -19,6 +19,8 @@
 //! - `knn`: stored training rows, Euclidean distances, TopK; |Δscore| ≤ 1e-5 (measured ≤ 2.3e-7).
 //! - `pca`, `subsequence_pca` (max_fill = 0): PyOD's score; |Δ| ≤ 1e-5 + 1e-6 × |score|
 //!   (scores reach 1e5; the float32 output alone is 6e-8 relative).
+//! - `rolling_zscore` (mean/σ): input `[batch, window + 1, channels]`, NaN-aware mean/σ of the
+//!   previous rows; |Δ| ≤ 1e-5 + 1e-6 × |score| (measured ≤ 3.2e-7).
 //! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
 //!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
 //! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
@@ -29,6 +31,7 @@ mod graph;
 mod iforest;
 mod point;
 mod proto;
+mod stats;
 
 use serde::Serialize;
 use vigil_train::FittedModel;
@@ -96,6 +99,7 @@ pub fn export(model: &FittedModel, options: &ExportOptions) -> Result<OnnxModel,
     match model {
         FittedModel::IsolationForest(m) => iforest::export(m, options),
         FittedModel::Knn(m) => point::export_knn(m, options),
+        FittedModel::RollingZscore(m) => stats::export_zscore(m, options),
         FittedModel::Pca(m) => point::export_pca(m, options, "pca"),
         FittedModel::SubsequencePca(m) => point::export_pca(m, options, "subsequence_pca"),
         other => Err(ExportError::Unsupported {
@@ -121,6 +125,20 @@ pub fn unsupported_reason(model: &FittedModel) -> String {
              function of a fixed input window"
                 .to_string()
         }
+        FittedModel::RollingZscore(m) => {
+            if m.params.center == vigil_train::detectors::zscore::Center::MeanStd {
+                "exportable".to_string()
+            } else {
+                "the median/MAD centre is not mapped to ONNX yet (only mean/σ)".to_string()
+            }
+        }
+        FittedModel::Ewma(_) => "the EWMA mean and variance carry state over the whole history \
+             (infinite memory); a fixed input window would truncate it, and exporting the state \
+             as an input is not done yet"
+            .to_string(),
+        FittedModel::HoltWinters(_) => "the one-step forecast needs the level/trend/season \
+             state as of the previous row; exporting that state as a graph input is not done yet"
+            .to_string(),
         _ => "not mapped to ONNX yet in this version of vigil-export".to_string(),
     }
 }

@@ -179,3 +179,22 @@ fn pca_matches_onnx_runtime() {
         assert!(p.anomalies > 5);
     }
 }
+
+#[test]
+fn rolling_zscore_matches_onnx_runtime() {
+    use vigil_train::detectors::zscore::RollingZScoreParams;
+    use vigil_train::scores::Combine;
+    let train = common::series(400, 2, 9);
+    let test = common::series(900, 2, 10);
+    for combine in [Combine::Max, Combine::Mean] {
+        let params = RollingZScoreParams {
+            window: 30,
+            combine,
+            ..RollingZScoreParams::default()
+        };
+        let model = FittedModel::RollingZscore(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.97) {
+            assert!(p.anomalies > 5, "{combine:?}");
+        }
+    }
+}
