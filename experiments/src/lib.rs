@@ -6,12 +6,14 @@
 //! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
 //! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
+//! * [`gate`]: the CI accuracy gate (`vigil gate`): fixed parameters against a baseline.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod data;
 pub mod ensemble;
 pub mod error;
+pub mod gate;
 pub mod metrics;
 pub mod runner;
 pub mod search;

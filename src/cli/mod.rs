@@ -7,12 +7,15 @@ use clap::{Parser, Subcommand};
 
 pub mod datasets;
 pub mod eval;
+pub mod gate;
 pub mod pull;
 pub mod registry;
 pub mod run;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
+/// Exit code for a failed quality gate (`vigil gate`).
+pub const EXIT_GATE_FAILED: u8 = 1;
 /// Exit code for an error (bad input, IO, a broken invariant).
 pub const EXIT_ERROR: u8 = 2;
 
@@ -41,6 +44,9 @@ pub enum Command {
     /// Run an experiment spec: tune every family in parallel, build ensembles, test once,
     /// register the best models and write the report.
     Run(run::RunArgs),
+    /// The CI accuracy gate: evaluate fixed parameters and compare with a baseline (exit 1
+    /// when a watched metric got worse beyond its tolerance).
+    Gate(gate::GateArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -52,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args),
         Command::Registry(args) => registry::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Gate(args) => gate::run(&args),
     }
 }
 
