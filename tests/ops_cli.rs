@@ -142,3 +142,152 @@ fn write_baseline_round_trips() {
         serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
     assert_eq!(fresh, committed, "the evaluation is deterministic");
 }
+
+/// A retrain job over one synthetic "month" (the generator's seed stands for the month's data).
+fn retrain_spec(dir: &Path, month_seed: u64) -> PathBuf {
+    let text = format!(
+        r#"name = "monthly"
+margin = 0.01
+report = "report.html"
+
+[inline]
+name = "svc"
+seed = 7
+threshold_scope = "series"
+[[inline.datasets]]
+name = "synthetic"
+synthetic = {{ seed = {month_seed}, length = 4032, anomalies = {{ min_per_series = 2, max_per_series = 4 }} }}
+[inline.split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[inline.objective]
+metric = "event_f1"
+constraints = [{{ metric = "false_alarms_per_day", max = 20.0 }}]
+[inline.threshold]
+kind = "best"
+objective = {{ metric = "point_f1" }}
+[[inline.detectors]]
+kind = "cusum"
+[[inline.detectors]]
+kind = "rolling_zscore"
+search = {{ window = [48, 288] }}
+"#
+    );
+    let path = dir.join(format!("month{month_seed}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn aliases(db: &str) -> serde_json::Value {
+    let out = vigil(&["registry", "--db", db, "aliases", "svc", "--json"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    serde_json::from_str(&text(&out).0).unwrap()
+}
+
+#[test]
+fn retrain_promotes_a_better_challenger_once_and_audits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let month2 = retrain_spec(dir.path(), 2);
+    let report = dir.path().join("report.html");
+    let retrain = |spec: &Path, extra: &[&str]| {
+        let mut args = vec!["-q", "retrain", spec.to_str().unwrap(), "--registry", &db];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--report", report.to_str().unwrap()]);
+        let out = vigil(&args);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        text(&out).0
+    };
+
+    // Month 1: no champion yet, the first challenger becomes it.
+    let first = retrain(&month1, &[]);
+    assert!(first.contains("svc PROMOTED: no champion yet"), "{first}");
+    assert_eq!(aliases(&db)["aliases"]["champion"], 1);
+
+    // Month 2, dry run: decides, moves nothing, registers nothing.
+    let dry = retrain(&month2, &["--dry-run"]);
+    assert!(dry.contains("WOULD PROMOTE (dry run)"), "{dry}");
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 1);
+    assert_eq!(a["history"].as_array().unwrap().len(), 1);
+
+    // Month 2: the challenger trained on the new month beats the month-1 champion on the
+    // same (month-2) test rows: promoted, with both sets of numbers in the audit log.
+    let second = retrain(&month2, &[]);
+    assert!(
+        second.contains("svc PROMOTED: promoted: challenger v2"),
+        "{second}"
+    );
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 2);
+    let history = a["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    let last = &history[1];
+    assert_eq!(last["from_version"], 1);
+    assert_eq!(last["to_version"], 2);
+    assert_eq!(last["moved_by"], "vigil retrain monthly");
+    let why = last["reason"].as_str().unwrap();
+    assert!(
+        why.contains("challenger v2") && why.contains("champion v1"),
+        "{why}"
+    );
+    assert!(
+        why.contains("event_f1") && why.contains("false_alarms_per_day"),
+        "{why}"
+    );
+    assert!(why.contains("margin 0.01"), "{why}");
+
+    // The comparison report: champion v1 against challenger v2.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("champion v1") && html.contains("challenger v2"),
+        "report"
+    );
+    assert!(html.contains("event_f1"));
+
+    // Idempotent: the same month again changes nothing (no new version, no alias move).
+    let again = retrain(&month2, &[]);
+    assert!(
+        again.contains("KEPT") && again.contains("re-judged"),
+        "{again}"
+    );
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 2);
+    assert_eq!(a["history"].as_array().unwrap().len(), 2);
+    let versions = vigil(&["registry", "--db", &db, "versions", "svc", "--json"]);
+    let versions: serde_json::Value = serde_json::from_str(&text(&versions).0).unwrap();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+}
+
+#[test]
+fn a_failed_retrain_exits_2_and_leaves_the_champion() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let out = vigil(&[
+        "-q",
+        "retrain",
+        month1.to_str().unwrap(),
+        "--registry",
+        &db,
+        "--report",
+        dir.path().join("r.html").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // A month whose data cannot be generated: the run fails before any alias move.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&month1)
+            .unwrap()
+            .replace("length = 4032", "length = 500"),
+    )
+    .unwrap();
+    let out = vigil(&["-q", "retrain", broken.to_str().unwrap(), "--registry", &db]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the champion is untouched"), "{stderr}");
+    assert_eq!(aliases(&db)["aliases"]["champion"], 1);
+}

@@ -6,6 +6,7 @@
 //! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
 //! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
+//! * [`retrain`]: the retraining job (`vigil retrain`): challenger vs champion on one period.
 //! * [`gate`]: the CI accuracy gate (`vigil gate`): fixed parameters against a baseline.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -15,6 +16,7 @@ pub mod ensemble;
 pub mod error;
 pub mod gate;
 pub mod metrics;
+pub mod retrain;
 pub mod runner;
 pub mod search;
 pub mod spec;

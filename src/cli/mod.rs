@@ -10,6 +10,7 @@ pub mod eval;
 pub mod gate;
 pub mod pull;
 pub mod registry;
+pub mod retrain;
 pub mod run;
 
 /// Exit code for success.
@@ -47,6 +48,9 @@ pub enum Command {
     /// The CI accuracy gate: evaluate fixed parameters and compare with a baseline (exit 1
     /// when a watched metric got worse beyond its tolerance).
     Gate(gate::GateArgs),
+    /// The retraining job: train a challenger, judge it and the champion on the same recent
+    /// period, promote only when better by the margin.
+    Retrain(retrain::RetrainArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -59,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Registry(args) => registry::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Gate(args) => gate::run(&args),
+        Command::Retrain(args) => retrain::run(&args),
     }
 }
 
