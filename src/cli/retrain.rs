@@ -38,7 +38,9 @@ pub fn run(args: &RetrainArgs) -> anyhow::Result<ExitCode> {
     match inner(args) {
         Ok(code) => Ok(code),
         Err(e) => {
-            eprintln!("error: {e:#}\nno alias was moved by this run (the champion is as it was before, or as a concurrent run left it)");
+            eprintln!(
+                "error: {e:#}\nno alias was moved by this run (the champion is as it was before, or as a concurrent run left it)"
+            );
             Ok(ExitCode::from(EXIT_ERROR))
         }
     }
