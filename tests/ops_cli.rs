@@ -291,3 +291,61 @@ fn a_failed_retrain_exits_2_and_leaves_the_champion() {
     assert!(stderr.contains("no alias was moved"), "{stderr}");
     assert_eq!(aliases(&db)["aliases"]["champion"], 1);
 }
+
+#[test]
+fn two_concurrent_retrains_cannot_both_promote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let month2 = retrain_spec(dir.path(), 2);
+    let report = dir.path().join("r.html");
+    let args = |spec: &Path| -> Vec<String> {
+        [
+            "-q",
+            "retrain",
+            spec.to_str().unwrap(),
+            "--registry",
+            &db,
+            "--report",
+            report.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let out = vigil(&args(&month1).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // Two jobs over the new month at once.
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args(&month2))
+            .env_remove("RUST_LOG")
+            .env_remove("VIGIL_REGISTRY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let promoted = outs
+        .iter()
+        .filter(|o| text(o).0.contains("svc PROMOTED"))
+        .count();
+    for o in &outs {
+        // Promoted, kept (it found the other's promotion), or a lost compare-and-set (exit 2).
+        assert!(matches!(o.status.code(), Some(0 | 2)), "{:?}", text(o));
+        if o.status.code() == Some(2) {
+            assert!(text(o).1.contains("concurrently"), "{:?}", text(o));
+        }
+    }
+    assert!(
+        promoted <= 1,
+        "{:?}",
+        outs.iter().map(text).collect::<Vec<_>>()
+    );
+    let a = aliases(&db);
+    let history = a["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "one promotion after month 1's: {a}");
+    assert_eq!(history[1]["from_version"], 1);
+}
