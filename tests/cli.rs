@@ -229,3 +229,103 @@ fn eval_scores_nab_reference_results_like_nab() {
         "numenta's NAB standard score is 69.5 on these files: {text}"
     );
 }
+
+/// A small experiment spec writing to `dir` (registry and report inside it).
+fn small_spec(dir: &Path) -> PathBuf {
+    let text = format!(
+        r#"
+name = "cli-small"
+seed = 5
+threshold_scope = "series"
+[[datasets]]
+synthetic = {{ seed = 4, length = 3000, anomalies = {{ min_per_series = 3, max_per_series = 3, persist_probability = 0.0, kinds = ["spike", "dip", "level_shift"] }} }}
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+budget = 2
+grid_points = 2
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = {{ window = [24, 96] }}
+[[detectors]]
+kind = "ewma"
+search = "none"
+[ensemble]
+top = 2
+modes = ["mean"]
+[registry]
+url = "sqlite://{db}"
+[report]
+path = "{report}"
+"#,
+        db = dir.join("vigil.db").display(),
+        report = dir.join("report.html").display()
+    );
+    let path = dir.join("small.toml");
+    std::fs::write(&path, text).expect("write spec");
+    path
+}
+
+#[test]
+fn run_prints_a_leaderboard_registers_and_writes_a_self_contained_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = small_spec(dir.path());
+    let out = vigil(&["run", spec.to_str().expect("utf-8"), "--promote"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "rolling_zscore",
+        "ewma",
+        "ensemble_mean",
+        "baseline: random",
+        "registered cli-small v1",
+        "challenger alias of cli-small -> v1",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in\n{text}");
+    }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report");
+    assert!(html.contains("<svg"), "plots expected");
+    let external = html
+        .replace("http://www.w3.org/2000/svg", "")
+        .contains("http");
+    assert!(!external, "the report must not fetch anything");
+    // The registry answers for the alias the run set.
+    let get = vigil(&[
+        "registry",
+        "--db",
+        &format!("sqlite://{}", dir.path().join("vigil.db").display()),
+        "versions",
+        "cli-small",
+    ]);
+    assert!(get.status.success(), "{}", stderr(&get));
+    assert!(stdout(&get).contains("challenger"), "{}", stdout(&get));
+}
+
+#[test]
+fn run_rejects_a_bad_spec_with_the_line_and_a_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = small_spec(dir.path());
+    let text = std::fs::read_to_string(&spec)
+        .expect("read")
+        .replace("budget = 2", "budgit = 2");
+    std::fs::write(&spec, text).expect("write");
+    let out = vigil(&["run", spec.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("budgit") && err.contains("small.toml:13:") && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("vigil.db").exists(),
+        "a spec error must stop before the registry is touched"
+    );
+}

@@ -333,10 +333,12 @@ fn two_concurrent_retrains_cannot_both_promote() {
         .filter(|o| text(o).0.contains("svc PROMOTED"))
         .count();
     for o in &outs {
-        // Promoted, kept (it found the other's promotion), or a lost compare-and-set (exit 2).
+        // Promoted, kept (it found the other's promotion), or failed without moving an alias
+        // (exit 2: usually the lost compare-and-set, "someone moved it concurrently"; under
+        // heavy load possibly a busy database).
         assert!(matches!(o.status.code(), Some(0 | 2)), "{:?}", text(o));
         if o.status.code() == Some(2) {
-            assert!(text(o).1.contains("concurrently"), "{:?}", text(o));
+            assert!(text(o).1.contains("no alias was moved"), "{:?}", text(o));
         }
     }
     assert!(

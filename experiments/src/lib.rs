@@ -8,6 +8,7 @@
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
 //! * [`retrain`]: the retraining job (`vigil retrain`): challenger vs champion on one period.
 //! * [`gate`]: the CI accuracy gate (`vigil gate`): fixed parameters against a baseline.
+//! * [`report`]: the run as the report crate's input, rendered to one HTML file.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -16,6 +17,7 @@ pub mod ensemble;
 pub mod error;
 pub mod gate;
 pub mod metrics;
+pub mod report;
 pub mod retrain;
 pub mod runner;
 pub mod search;

@@ -19,10 +19,18 @@ use crate::metrics::{MetricMap, MetricName};
 use crate::runner::{Entry, Outcome, RunOptions};
 use crate::spec::Spec;
 
+/// Name of the summary run's artifact holding the report input (JSON).
+pub const REPORT_ARTIFACT: &str = "report.json";
+
 /// Entries drawn in plots and curves (the best few; the table has all).
 const PLOTTED_ENTRIES: usize = 3;
 /// Curve points kept per curve.
 const CURVE_POINTS: usize = 400;
+
+/// The column holding each entry's objective on validation (how the leaderboard is ranked).
+fn validation_key(objective: MetricName) -> String {
+    format!("validation_{objective}")
+}
 
 fn metric_columns(objective: MetricName) -> Vec<MetricInfo> {
     let mut names = vec![objective];
@@ -77,11 +85,38 @@ fn to_metrics(map: Option<&MetricMap>, columns: &[MetricInfo], prefix: &str) -> 
         .collect()
 }
 
+/// Parameters as shown: a family's spec fields; for an ensemble its mode, members (by family),
+/// weights and thresholds, without the per-series normalisation statistics.
 fn params_of(value: &serde_json::Value) -> Params {
-    value
-        .as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
+    let Some(o) = value.as_object() else {
+        return Params::new();
+    };
+    o.iter()
+        .filter(|(k, _)| k.as_str() != "normalisers" && k.as_str() != "kind")
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                ("members", serde_json::Value::Array(members)) => serde_json::Value::Array(
+                    members
+                        .iter()
+                        .map(|m| m.get("kind").cloned().unwrap_or(serde_json::Value::Null))
+                        .collect(),
+                ),
+                ("vote_thresholds" | "weights", serde_json::Value::Array(xs)) => {
+                    serde_json::Value::Array(
+                        xs.iter()
+                            .map(|x| {
+                                x.as_f64()
+                                    .map(|f| serde_json::Value::from((f * 1000.0).round() / 1000.0))
+                                    .unwrap_or(serde_json::Value::Null)
+                            })
+                            .collect(),
+                    )
+                }
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
@@ -102,6 +137,25 @@ fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> ExperimentReport {
     let lb = &outcome.leaderboard;
     let columns = metric_columns(lb.objective);
+    let mut table_columns = vec![{
+        let info = MetricInfo::new(validation_key(lb.objective))
+            .with_label(format!(
+                "{} {} (chooses)",
+                if lb.in_sample {
+                    "in-sample"
+                } else {
+                    "validation"
+                },
+                lb.objective
+            ))
+            .with_description("the objective on the rows that chose parameters and threshold");
+        if lb.objective.lower_is_better() {
+            info.lower_is_better()
+        } else {
+            info
+        }
+    }];
+    table_columns.extend(columns.iter().cloned());
     let mut report = ExperimentReport {
         title: format!("{}: {} entries", spec.name, lb.entries.len()),
         experiment: spec.name.clone(),
@@ -109,9 +163,18 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             "{} Objective: {} ({}), chosen on {}. Best: {}.",
             spec.description,
             lb.objective,
-            if lb.objective.lower_is_better() { "lower is better" } else { "higher is better" },
-            if lb.in_sample { "the test rows (in-sample, NAB protocol)" } else { "validation rows" },
-            lb.best().map_or("none met the constraints".to_string(), |b| b.name.clone()),
+            if lb.objective.lower_is_better() {
+                "lower is better"
+            } else {
+                "higher is better"
+            },
+            if lb.in_sample {
+                "the test rows (in-sample, NAB protocol)"
+            } else {
+                "validation rows"
+            },
+            lb.best()
+                .map_or("none met the constraints".to_string(), |b| b.name.clone()),
         )),
         spec: SpecText {
             path: None,
@@ -133,8 +196,16 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                 series: Some(d.series.len()),
                 rows: Some(d.series.iter().map(|s| s.series.len() as u64).sum()),
                 incidents: Some(d.series.iter().map(|s| s.windows.len()).sum()),
-                start_ms: d.series.iter().filter_map(|s| s.series.timestamps.first().copied()).min(),
-                end_ms: d.series.iter().filter_map(|s| s.series.timestamps.last().copied()).max(),
+                start_ms: d
+                    .series
+                    .iter()
+                    .filter_map(|s| s.series.timestamps.first().copied())
+                    .min(),
+                end_ms: d
+                    .series
+                    .iter()
+                    .filter_map(|s| s.series.timestamps.last().copied())
+                    .max(),
             })
             .collect(),
         git_commit: outcome.git_commit.clone(),
@@ -175,7 +246,13 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                 family: e.name.clone(),
                 kind: RowKind::Detector,
                 params: params_of(&e.params),
-                metrics: to_metrics(e.test.get(name), &columns, ""),
+                metrics: {
+                    let mut m = Metrics::new().with(validation_key(lb.objective), e.validation);
+                    for (k, v) in to_metrics(e.test.get(name), &columns, "").iter() {
+                        m.insert(k, v);
+                    }
+                    m
+                },
                 oracle_metrics: to_metrics(e.test.get(name), &columns, "oracle_"),
                 deployable_threshold: e.test.get(name).and_then(|m| m.get("threshold").copied()),
                 oracle_threshold: e
@@ -192,7 +269,11 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             for (b, map) in base {
                 rows.push(LeaderboardRow {
                     family: format!("baseline: {b}"),
-                    kind: if b == "null" { RowKind::NullBaseline } else { RowKind::RandomBaseline },
+                    kind: if b == "null" {
+                        RowKind::NullBaseline
+                    } else {
+                        RowKind::RandomBaseline
+                    },
                     metrics: to_metrics(Some(map), &columns, ""),
                     ..LeaderboardRow::default()
                 });
@@ -200,12 +281,16 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
         }
         report.leaderboards.push(Leaderboard {
             dataset: name.clone(),
-            metrics: columns.clone(),
-            rank_by: Some(lb.objective.name().to_string()),
+            metrics: table_columns.clone(),
+            rank_by: Some(validation_key(lb.objective)),
             threshold_protocol: Some(format!(
                 "{:?} fitted on {} ({:?} scope), applied unchanged to test",
                 spec.threshold,
-                if lb.in_sample { "the test rows (in-sample)" } else { "validation" },
+                if lb.in_sample {
+                    "the test rows (in-sample)"
+                } else {
+                    "validation"
+                },
                 spec.threshold_scope
             )),
             rows,
@@ -272,7 +357,12 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                     dataset: d.name.clone(),
                     data: SeriesData {
                         name: if s.series.channels() > 1 {
-                            format!("{} (channel {}, of {})", s.series.name, s.series.columns[0], s.series.channels())
+                            format!(
+                                "{} (channel {}, of {})",
+                                s.series.name,
+                                s.series.columns[0],
+                                s.series.channels()
+                            )
                         } else {
                             s.series.name.clone()
                         },
@@ -294,7 +384,9 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
     for (g, d) in outcome.data.iter().enumerate() {
         let first_unit: usize = outcome.data[..g].iter().map(|x| x.series.len()).sum();
         for e in &plotted {
-            let Some(t) = outcome.traces.get(&e.name) else { continue };
+            let Some(t) = outcome.traces.get(&e.name) else {
+                continue;
+            };
             let mut scores = Vec::new();
             let mut labels = Vec::new();
             let mut delays = Vec::new();
@@ -303,7 +395,9 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             for (k, s) in d.series.iter().enumerate() {
                 let i = first_unit + k;
                 let rows = s.test_rows();
-                let Some(full) = t.scores.get(i) else { continue };
+                let Some(full) = t.scores.get(i) else {
+                    continue;
+                };
                 let part = &full[rows.clone()];
                 let windows = s.windows_in(&rows);
                 scores.extend_from_slice(part);
@@ -312,12 +406,16 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                 let Some(thr) = t.thresholds.get(i).copied().filter(|v| v.is_finite()) else {
                     continue;
                 };
-                let Ok(alerts) = apply_alert_policy(part, ts, thr, &spec.alert) else { continue };
+                let Ok(alerts) = apply_alert_policy(part, ts, thr, &spec.alert) else {
+                    continue;
+                };
                 if let Ok(ev) = event_metrics(&alerts, &windows, ts, spec.early_seconds * 1000) {
                     false_alarms += ev.false_alarms as u64;
                     days += ev.days;
                 }
-                if let Ok(report) = detection_delays(&alerts, &windows, ts, spec.early_seconds * 1000) {
+                if let Ok(report) =
+                    detection_delays(&alerts, &windows, ts, spec.early_seconds * 1000)
+                {
                     for inc in report.incidents {
                         delays.push(IncidentDelay {
                             series: s.series.name.clone(),
@@ -338,10 +436,18 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                 report.curves.push(CurveSet {
                     dataset: d.name.clone(),
                     family: e.name.clone(),
-                    roc: roc.map(|c| thin(c.fpr.into_iter().zip(c.tpr).collect())).unwrap_or_default(),
-                    pr: pr.map(|c| thin(c.recall.into_iter().zip(c.precision).collect())).unwrap_or_default(),
-                    roc_auc: test.and_then(|m| m.get("roc_auc").copied()).filter(|v| v.is_finite()),
-                    average_precision: test.and_then(|m| m.get("pr_auc").copied()).filter(|v| v.is_finite()),
+                    roc: roc
+                        .map(|c| thin(c.fpr.into_iter().zip(c.tpr).collect()))
+                        .unwrap_or_default(),
+                    pr: pr
+                        .map(|c| thin(c.recall.into_iter().zip(c.precision).collect()))
+                        .unwrap_or_default(),
+                    roc_auc: test
+                        .and_then(|m| m.get("roc_auc").copied())
+                        .filter(|v| v.is_finite()),
+                    average_precision: test
+                        .and_then(|m| m.get("pr_auc").copied())
+                        .filter(|v| v.is_finite()),
                 });
             }
             if !delays.is_empty() {
@@ -370,7 +476,11 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             family: e.name.clone(),
             objective: format!(
                 "{} {}",
-                if lb.in_sample { "in-sample" } else { "validation" },
+                if lb.in_sample {
+                    "in-sample"
+                } else {
+                    "validation"
+                },
                 lb.objective
             ),
             higher_is_better: !lb.objective.lower_is_better(),
@@ -399,6 +509,13 @@ fn entry_note(e: &Entry) -> String {
     if e.failed > 0 {
         parts.push(format!("{} trial(s) failed", e.failed));
     }
+    if !e.series_failed.is_empty() {
+        parts.push(format!(
+            "could not fit {} series (silent there): {}",
+            e.series_failed.len(),
+            e.series_failed.join(", ")
+        ));
+    }
     parts.join("; ")
 }
 
@@ -409,14 +526,28 @@ pub fn write_report(
     outcome: &Outcome,
     path: &Path,
 ) -> Result<PathBuf> {
-    let report = build_report(spec, options, outcome);
-    let html = vigil_reports::render_experiment(&report);
+    let mut report = build_report(spec, options, outcome);
+    report
+        .lineage
+        .extra
+        .insert("summary run".into(), outcome.summary_run.clone());
+    write_html(&report, path)
+}
+
+/// Renders a report input to `path` (parents created) with the input as `path.json` beside it.
+pub fn write_html(report: &ExperimentReport, path: &Path) -> Result<PathBuf> {
+    let html = vigil_reports::render_experiment(report).map_err(|e| ExperimentError::Io {
+        path: path.to_path_buf(),
+        message: format!("the report could not be rendered: {e}"),
+        hint: "this is a bug in the report input; the leaderboard and registry are unaffected"
+            .into(),
+    })?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
     }
     std::fs::write(path, html).map_err(|e| io(path, e))?;
     let json_path = path.with_extension("json");
-    let json = serde_json::to_vec(&report).unwrap_or_default();
+    let json = serde_json::to_vec(report).unwrap_or_default();
     std::fs::write(&json_path, json).map_err(|e| io(&json_path, e))?;
     Ok(path.to_path_buf())
 }

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use vigil_eval::{EvalConfig, EvalSeries, Evaluation, Window, evaluate};
 use vigil_registry::{
     DatasetUse, ExpectedAlias, MetricPoint, NamedArtifact, NewVersion, Registry, RunFilter,
-    RunInfo, RunRecord, RunStatus,
+    RunInfo, RunRecord,
 };
 use vigil_train::{DetectorKind, FittedModel};
 
@@ -70,8 +70,10 @@ pub struct Entry {
     pub params: serde_json::Value,
     /// Trials run (including resumed ones).
     pub trials: usize,
-    /// Trials that failed to fit or score.
+    /// Trials that failed to fit or score on every series.
     pub failed: usize,
+    /// Series the chosen candidate could not fit (scored as silent, all zeros).
+    pub series_failed: Vec<String>,
     /// The objective on validation (or in-sample, see [`Leaderboard::in_sample`]).
     pub validation: f64,
     /// True when the constraints held on validation.
@@ -189,8 +191,10 @@ struct Ctx<'s> {
 /// Scores (and fitted models) of one candidate on every unit; `None` when a fit failed.
 struct Scored {
     scores: Vec<Vec<f64>>,
-    models: Vec<FittedModel>,
+    models: Vec<Option<FittedModel>>,
     expected: Vec<Option<Expected>>,
+    /// Series the candidate could not fit (scored as all zeros).
+    failed: Vec<String>,
 }
 
 impl<'s> Ctx<'s> {
@@ -491,17 +495,32 @@ fn score_candidate(
     let n = ctx.units.len();
     let mut out = Scored {
         scores: vec![Vec::new(); n],
-        models: Vec::with_capacity(units.len()),
+        models: vec![None; n],
         expected: vec![None; n],
+        failed: Vec::new(),
     };
-    for r in results {
-        let (i, model, scores) = r?;
-        out.expected[i] = match (scores.expected, scores.band) {
-            (Some(e), Some(b)) => Some((e, b.lower, b.upper)),
-            _ => None,
-        };
-        out.scores[i] = scores.values;
-        out.models.push(model);
+    let mut first_error = None;
+    for (r, &i) in results.into_iter().zip(units) {
+        match r {
+            Ok((_, model, scores)) => {
+                out.expected[i] = match (scores.expected, scores.band) {
+                    (Some(e), Some(b)) => Some((e, b.lower, b.upper)),
+                    _ => None,
+                };
+                out.scores[i] = scores.values;
+                out.models[i] = Some(model);
+            }
+            Err(e) => {
+                // A series this candidate cannot fit (e.g. shorter than its window) stays
+                // silent: all-zero scores, as a runtime service would see no alert from it.
+                out.scores[i] = vec![0.0; ctx.units[i].prepared.series.len()];
+                out.failed.push(ctx.units[i].prepared.key());
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if out.failed.len() == units.len() {
+        return Err(first_error.unwrap_or_else(|| "no series to score".into()));
     }
     Ok(out)
 }
@@ -987,6 +1006,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             params: serde_json::to_value(&b.candidate.spec).unwrap_or_default(),
             trials: b.trials,
             failed: b.failed,
+            series_failed: b.scored.failed.clone(),
             validation: b.validation,
             feasible: b.feasible,
             test,
@@ -1033,6 +1053,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             params: e.state.clone(),
             trials: 1,
             failed: 0,
+            series_failed: Vec::new(),
             validation,
             feasible,
             test,
@@ -1083,6 +1104,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             .iter()
             .map(String::as_str)
             .zip(&b.scored.models)
+            .filter_map(|(k, m)| Some((k, m.as_ref()?)))
             .collect();
         let bytes = serde_json::to_vec(&fitted).unwrap_or_default();
         family_state.insert(
@@ -1225,17 +1247,27 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         });
     }
     record.datasets = datasets;
-    let summary_run = registry.log_run(&record)?;
-    let _ = RunStatus::Finished;
-    Ok(Outcome {
+    let mut outcome = Outcome {
         leaderboard,
         versions,
-        summary_run,
+        summary_run: record.info.trial_key.clone().unwrap_or_default(),
         traces,
         wall_seconds: started.elapsed().as_secs_f64(),
         data,
         git_commit: logger.git.clone(),
-    })
+    };
+    // The report's input travels with the summary run, so `vigil report RUN` re-renders it.
+    let report = crate::report::build_report(spec, options, &outcome);
+    let stored = registry.put_artifact(
+        &serde_json::to_vec(&report).unwrap_or_default(),
+        "application/json",
+    )?;
+    record.artifacts.push(NamedArtifact {
+        name: crate::report::REPORT_ARTIFACT.into(),
+        artifact: stored,
+    });
+    outcome.summary_run = registry.log_run(&record)?;
+    Ok(outcome)
 }
 
 /// The invocation to resume: the newest one of this spec hash without a summary run.

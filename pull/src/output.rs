@@ -161,7 +161,7 @@ pub fn write_pull(
             .collect(),
         incidents,
         warnings: pulled.warnings.clone(),
-        fingerprint: dataset.fingerprint(),
+        fingerprint: read_back_fingerprint(dir, &dataset),
     };
     let path = dir.join(METADATA_FILE);
     let text =
@@ -202,4 +202,19 @@ fn data_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// The fingerprint of the folder as `load_generic` reads it back (what every later run records
+/// as lineage), falling back to the in-memory dataset's when the folder cannot be read.
+fn read_back_fingerprint(dir: &Path, dataset: &Dataset) -> String {
+    match vigil_datasets::generic::load_generic(
+        dir,
+        &vigil_datasets::generic::GenericOptions::default(),
+    ) {
+        Ok(back) => back.fingerprint(),
+        Err(e) => {
+            tracing::warn!("the pulled folder does not read back: {e}");
+            dataset.fingerprint()
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod gate;
 pub mod pull;
 pub mod registry;
+pub mod report;
 pub mod retrain;
 pub mod run;
 
@@ -51,6 +52,8 @@ pub enum Command {
     /// The retraining job: train a challenger, judge it and the champion on the same recent
     /// period, promote only when better by the margin.
     Retrain(retrain::RetrainArgs),
+    /// Re-render an experiment report from the registry, or a registered version's model card.
+    Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
     Registry(registry::RegistryArgs),
 }
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Gate(args) => gate::run(&args),
         Command::Retrain(args) => retrain::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

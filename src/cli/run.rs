@@ -19,7 +19,7 @@ pub struct RunArgs {
     /// The experiment spec (TOML), e.g. experiments/specs/quickstart.toml.
     pub spec: PathBuf,
     /// Registry database URL (overrides the spec's `[registry] url`).
-    #[arg(long, env = "VIGIL_REGISTRY")]
+    #[arg(long, env = "VIGIL_DB")]
     pub registry: Option<String>,
     /// Continue the last interrupted run of this spec, reusing its finished trials.
     #[arg(long)]
@@ -70,7 +70,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| spec.report.path.clone())
         .unwrap_or_else(|| PathBuf::from(format!("reports/{}.html", spec.name)));
-    let report = report_path; // REPORT-WIRING
+    let report = vigil_experiments::report::write_report(&spec, &options, &outcome, &report_path)
+        .with_context(|| format!("writing the report to {}", report_path.display()))?;
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -166,7 +167,16 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
                     .iter()
                     .map(|m| Cell::new(fmt(test.and_then(|t| t.get(m.name()))))),
             );
-            row.push(Cell::new(format!("{} ({} failed)", e.trials, e.failed)));
+            row.push(Cell::new(if e.series_failed.is_empty() {
+                format!("{} ({} failed)", e.trials, e.failed)
+            } else {
+                format!(
+                    "{} ({} failed; {} series unfit)",
+                    e.trials,
+                    e.failed,
+                    e.series_failed.len()
+                )
+            }));
             table.add_row(row);
         }
         if let Some(base) = lb.baselines.get(dataset) {

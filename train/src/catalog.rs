@@ -7,8 +7,17 @@ use vigil_datasets::Series;
 use crate::detectors::anomaly_likelihood::{AnomalyLikelihoodModel, AnomalyLikelihoodSpec};
 use crate::detectors::arima::{ArimaModel, ArimaParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
+use crate::detectors::dbscan::{DbscanModel, DbscanParams};
+use crate::detectors::ecod::{EcodModel, EcodParams};
 use crate::detectors::ewma::{EwmaModel, EwmaParams};
 use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
+use crate::detectors::isolation_forest::{IsolationForestModel, IsolationForestParams};
+use crate::detectors::knn::{KnnModel, KnnParams};
+use crate::detectors::lof::{LofModel, LofParams};
+use crate::detectors::lstm_ae::{LstmAutoencoderModel, LstmAutoencoderParams};
+use crate::detectors::matrix_profile::{MatrixProfileModel, MatrixProfileParams};
+use crate::detectors::ocsvm::{OcsvmModel, OcsvmParams};
+use crate::detectors::pca::{PcaModel, PcaParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
@@ -51,6 +60,26 @@ pub enum DetectorKind {
     AnomalyLikelihood,
     /// CUSUM change-point detector (level shifts, trend changes).
     Cusum,
+    /// Matrix-profile discord (left matrix profile, z-normalised subsequence distance).
+    MatrixProfile,
+    /// Isolation Forest over feature rows.
+    IsolationForest,
+    /// kNN distance to the training rows, over feature rows.
+    Knn,
+    /// Local Outlier Factor (novelty mode), over feature rows.
+    Lof,
+    /// ECOD (empirical-CDF outlier scores, no-leak novelty form), over feature rows.
+    Ecod,
+    /// PCA reconstruction error (PyOD's score), over feature rows.
+    Pca,
+    /// PCA reconstruction error over sliding windows of the channels (subsequence PCA).
+    SubsequencePca,
+    /// One-class SVM (RBF kernel), over feature rows.
+    Ocsvm,
+    /// DBSCAN novelty score (distance to the nearest core point over eps), over feature rows.
+    Dbscan,
+    /// LSTM autoencoder: reconstruction error of sliding windows over all channels.
+    LstmAutoencoder,
 }
 
 impl DetectorKind {
@@ -65,6 +94,16 @@ impl DetectorKind {
         DetectorKind::SeasonalEsdSliding,
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
+        DetectorKind::MatrixProfile,
+        DetectorKind::IsolationForest,
+        DetectorKind::Knn,
+        DetectorKind::Lof,
+        DetectorKind::Ecod,
+        DetectorKind::Pca,
+        DetectorKind::SubsequencePca,
+        DetectorKind::Ocsvm,
+        DetectorKind::Dbscan,
+        DetectorKind::LstmAutoencoder,
     ];
 
     /// The serde / CLI name.
@@ -79,6 +118,16 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
+            DetectorKind::MatrixProfile => "matrix_profile",
+            DetectorKind::IsolationForest => "isolation_forest",
+            DetectorKind::Knn => "knn",
+            DetectorKind::Lof => "lof",
+            DetectorKind::Ecod => "ecod",
+            DetectorKind::Pca => "pca",
+            DetectorKind::SubsequencePca => "subsequence_pca",
+            DetectorKind::Ocsvm => "ocsvm",
+            DetectorKind::Dbscan => "dbscan",
+            DetectorKind::LstmAutoencoder => "lstm_autoencoder",
         }
     }
 
@@ -102,6 +151,22 @@ impl DetectorKind {
                 DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
             }
             DetectorKind::Cusum => DetectorSpec::Cusum(CusumParams::default()),
+            DetectorKind::MatrixProfile => {
+                DetectorSpec::MatrixProfile(MatrixProfileParams::default())
+            }
+            DetectorKind::IsolationForest => {
+                DetectorSpec::IsolationForest(IsolationForestParams::default())
+            }
+            DetectorKind::Knn => DetectorSpec::Knn(KnnParams::default()),
+            DetectorKind::Lof => DetectorSpec::Lof(LofParams::default()),
+            DetectorKind::Ecod => DetectorSpec::Ecod(EcodParams::default()),
+            DetectorKind::Pca => DetectorSpec::Pca(PcaParams::default()),
+            DetectorKind::SubsequencePca => DetectorSpec::SubsequencePca(PcaParams::subsequence()),
+            DetectorKind::Ocsvm => DetectorSpec::Ocsvm(OcsvmParams::default()),
+            DetectorKind::Dbscan => DetectorSpec::Dbscan(DbscanParams::default()),
+            DetectorKind::LstmAutoencoder => {
+                DetectorSpec::LstmAutoencoder(LstmAutoencoderParams::default())
+            }
         }
     }
 
@@ -118,13 +183,43 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => true,
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
+            DetectorKind::MatrixProfile => true,
+            DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
+            DetectorKind::Ecod
+            | DetectorKind::Pca
+            | DetectorKind::SubsequencePca
+            | DetectorKind::Ocsvm
+            | DetectorKind::Dbscan => true,
+            DetectorKind::LstmAutoencoder => true,
         }
+    }
+
+    /// True for point detectors over feature rows ([`crate::features`]): they score each row
+    /// from all channels at once, so there are no per-channel scores and no `combine`.
+    pub fn is_point(self) -> bool {
+        matches!(
+            self,
+            DetectorKind::IsolationForest
+                | DetectorKind::Knn
+                | DetectorKind::Lof
+                | DetectorKind::Ecod
+                | DetectorKind::Pca
+                | DetectorKind::SubsequencePca
+                | DetectorKind::Ocsvm
+                | DetectorKind::Dbscan
+        )
     }
 
     /// True for transforms that wrap another detector (their score is not a per-channel
     /// combination of their own channel scores).
     pub fn is_transform(self) -> bool {
         matches!(self, DetectorKind::AnomalyLikelihood)
+    }
+
+    /// True for families that model all channels jointly: their per-channel scores are each
+    /// channel's share of one multichannel model, not a univariate fit of that channel alone.
+    pub fn joint_channels(self) -> bool {
+        matches!(self, DetectorKind::LstmAutoencoder)
     }
 
     /// The family's search space (for a transform, around its default wrapped detector).
@@ -139,6 +234,16 @@ impl DetectorKind {
             DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
+            DetectorKind::MatrixProfile => MatrixProfileParams::space(),
+            DetectorKind::IsolationForest => IsolationForestParams::space(),
+            DetectorKind::Knn => KnnParams::space(),
+            DetectorKind::Lof => LofParams::space(),
+            DetectorKind::Ecod => EcodParams::space(),
+            DetectorKind::Pca => PcaParams::space(),
+            DetectorKind::SubsequencePca => PcaParams::subsequence_space(),
+            DetectorKind::Ocsvm => OcsvmParams::space(),
+            DetectorKind::Dbscan => DbscanParams::space(),
+            DetectorKind::LstmAutoencoder => LstmAutoencoderParams::space(),
         }
     }
 }
@@ -172,6 +277,26 @@ pub enum DetectorSpec {
     AnomalyLikelihood(AnomalyLikelihoodSpec),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumParams),
+    /// See [`crate::detectors::matrix_profile`].
+    MatrixProfile(MatrixProfileParams),
+    /// See [`crate::detectors::isolation_forest`].
+    IsolationForest(IsolationForestParams),
+    /// See [`crate::detectors::knn`].
+    Knn(KnnParams),
+    /// See [`crate::detectors::lof`].
+    Lof(LofParams),
+    /// See [`crate::detectors::ecod`].
+    Ecod(EcodParams),
+    /// See [`crate::detectors::pca`].
+    Pca(PcaParams),
+    /// See [`crate::detectors::pca`] (window features by default).
+    SubsequencePca(PcaParams),
+    /// See [`crate::detectors::ocsvm`].
+    Ocsvm(OcsvmParams),
+    /// See [`crate::detectors::dbscan`].
+    Dbscan(DbscanParams),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderParams),
 }
 
 impl DetectorSpec {
@@ -187,6 +312,16 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
+            DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
+            DetectorSpec::Knn(_) => DetectorKind::Knn,
+            DetectorSpec::Lof(_) => DetectorKind::Lof,
+            DetectorSpec::Ecod(_) => DetectorKind::Ecod,
+            DetectorSpec::Pca(_) => DetectorKind::Pca,
+            DetectorSpec::SubsequencePca(_) => DetectorKind::SubsequencePca,
+            DetectorSpec::Ocsvm(_) => DetectorKind::Ocsvm,
+            DetectorSpec::Dbscan(_) => DetectorKind::Dbscan,
+            DetectorSpec::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -211,6 +346,15 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
+            DetectorSpec::MatrixProfile(p) => p.check().map(drop),
+            DetectorSpec::IsolationForest(p) => p.check().map(drop),
+            DetectorSpec::Knn(p) => p.check().map(drop),
+            DetectorSpec::Lof(p) => p.check().map(drop),
+            DetectorSpec::Ecod(p) => p.check().map(drop),
+            DetectorSpec::Pca(p) | DetectorSpec::SubsequencePca(p) => p.check().map(drop),
+            DetectorSpec::Ocsvm(p) => p.check().map(drop),
+            DetectorSpec::Dbscan(p) => p.check().map(drop),
+            DetectorSpec::LstmAutoencoder(p) => p.check().map(drop),
         }
     }
 
@@ -232,6 +376,20 @@ impl DetectorSpec {
                 FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
+            DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
+            DetectorSpec::IsolationForest(p) => {
+                FittedModel::IsolationForest(p.check()?.fit(train)?)
+            }
+            DetectorSpec::Knn(p) => FittedModel::Knn(p.check()?.fit(train)?),
+            DetectorSpec::Lof(p) => FittedModel::Lof(p.check()?.fit(train)?),
+            DetectorSpec::Ecod(p) => FittedModel::Ecod(p.check()?.fit(train)?),
+            DetectorSpec::Pca(p) => FittedModel::Pca(p.check()?.fit(train)?),
+            DetectorSpec::SubsequencePca(p) => FittedModel::SubsequencePca(p.check()?.fit(train)?),
+            DetectorSpec::Ocsvm(p) => FittedModel::Ocsvm(p.check()?.fit(train)?),
+            DetectorSpec::Dbscan(p) => FittedModel::Dbscan(p.check()?.fit(train)?),
+            DetectorSpec::LstmAutoencoder(p) => {
+                FittedModel::LstmAutoencoder(p.check()?.fit(train)?)
+            }
         })
     }
 
@@ -309,6 +467,26 @@ pub enum FittedModel {
     AnomalyLikelihood(AnomalyLikelihoodModel),
     /// See [`crate::detectors::cusum`].
     Cusum(CusumModel),
+    /// See [`crate::detectors::matrix_profile`].
+    MatrixProfile(MatrixProfileModel),
+    /// See [`crate::detectors::isolation_forest`].
+    IsolationForest(IsolationForestModel),
+    /// See [`crate::detectors::knn`].
+    Knn(KnnModel),
+    /// See [`crate::detectors::lof`].
+    Lof(LofModel),
+    /// See [`crate::detectors::ecod`].
+    Ecod(EcodModel),
+    /// See [`crate::detectors::pca`].
+    Pca(PcaModel),
+    /// See [`crate::detectors::pca`].
+    SubsequencePca(PcaModel),
+    /// See [`crate::detectors::ocsvm`].
+    Ocsvm(OcsvmModel),
+    /// See [`crate::detectors::dbscan`].
+    Dbscan(DbscanModel),
+    /// See [`crate::detectors::lstm_ae`].
+    LstmAutoencoder(LstmAutoencoderModel),
 }
 
 impl FittedModel {
@@ -324,6 +502,16 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
+            FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
+            FittedModel::Knn(_) => DetectorKind::Knn,
+            FittedModel::Lof(_) => DetectorKind::Lof,
+            FittedModel::Ecod(_) => DetectorKind::Ecod,
+            FittedModel::Pca(_) => DetectorKind::Pca,
+            FittedModel::SubsequencePca(_) => DetectorKind::SubsequencePca,
+            FittedModel::Ocsvm(_) => DetectorKind::Ocsvm,
+            FittedModel::Dbscan(_) => DetectorKind::Dbscan,
+            FittedModel::LstmAutoencoder(_) => DetectorKind::LstmAutoencoder,
         }
     }
 
@@ -340,6 +528,15 @@ impl FittedModel {
             FittedModel::SeasonalEsdSliding(m) => m.score(series),
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
+            FittedModel::MatrixProfile(m) => m.score(series),
+            FittedModel::IsolationForest(m) => m.score(series),
+            FittedModel::Knn(m) => m.score(series),
+            FittedModel::Lof(m) => m.score(series),
+            FittedModel::Ecod(m) => m.score(series),
+            FittedModel::Pca(m) | FittedModel::SubsequencePca(m) => m.score(series),
+            FittedModel::Ocsvm(m) => m.score(series),
+            FittedModel::Dbscan(m) => m.score(series),
+            FittedModel::LstmAutoencoder(m) => m.score(series),
         }
     }
 }

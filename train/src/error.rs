@@ -36,6 +36,15 @@ pub enum TrainError {
         got: usize,
     },
 
+    /// Training could not run or did not converge (a backend that is not available, a loss
+    /// that became non-finite).
+    #[error("{family}: training failed: {reason}\nhint: {hint}")]
+    TrainingFailed {
+        family: &'static str,
+        reason: String,
+        hint: String,
+    },
+
     /// A search-space assignment could not be applied to a spec.
     #[error(
         "cannot apply {param} = {value} to {kind}: {reason}\nhint: use a parameter name from the family's space() and a value of its type"

@@ -2,6 +2,7 @@
 //! families, finite scores or a typed error on constant / short / NaN-gapped / huge / tiny
 //! input, determinism, serde round trips, Send + Sync, channel handling, the search space.
 
+use vigil_train::detectors::lstm_ae::LstmAutoencoderParams;
 use vigil_train::{Combine, DetectorKind, DetectorSpec, FittedModel, Scores, TrainError};
 
 use crate::common::{multi, series, synthetic};
@@ -11,8 +12,23 @@ const TRAIN: usize = 600;
 /// A NaN gap longer than every default window.
 const GAP: std::ops::Range<usize> = 650..950;
 
+/// The family's default spec, shrunk where training is costly so debug-mode tests stay fast.
+fn spec(kind: DetectorKind) -> DetectorSpec {
+    match kind {
+        DetectorKind::LstmAutoencoder => DetectorSpec::LstmAutoencoder(
+            LstmAutoencoderParams::default()
+                .with_window(8)
+                .with_hidden(4)
+                .with_latent(2)
+                .with_epochs(2)
+                .with_progress(false),
+        ),
+        other => other.default_spec(),
+    }
+}
+
 fn fit(kind: DetectorKind, values: &[f64]) -> Result<FittedModel, TrainError> {
-    kind.default_spec().fit(&series(values))
+    spec(kind).fit(&series(values))
 }
 
 fn assert_finite(kind: DetectorKind, what: &str, scores: &Scores, rows: usize) {
@@ -187,7 +203,10 @@ fn specs_models_and_scores_are_send_and_sync() {
 fn channels_are_scored_apart_and_combined_as_stated() {
     let a = synthetic(N, 21);
     let b: Vec<f64> = synthetic(N, 22).iter().map(|v| v * 3.0 - 40.0).collect();
-    for &kind in DetectorKind::ALL.iter().filter(|k| !k.is_transform()) {
+    for &kind in DetectorKind::ALL
+        .iter()
+        .filter(|k| !k.is_transform() && !k.is_point())
+    {
         let one = |v: &[f64]| {
             fit(kind, &v[..TRAIN])
                 .expect("fit")
@@ -196,7 +215,7 @@ fn channels_are_scored_apart_and_combined_as_stated() {
         };
         let (sa, sb) = (one(&a), one(&b));
         for combine in [Combine::Max, Combine::Mean] {
-            let mut spec = serde_json::to_value(kind.default_spec()).expect("json");
+            let mut spec = serde_json::to_value(spec(kind)).expect("json");
             spec["combine"] = serde_json::to_value(combine).expect("combine");
             let spec: DetectorSpec = serde_json::from_value(spec).expect("spec");
             let train = multi(&[a[..TRAIN].to_vec(), b[..TRAIN].to_vec()]);
@@ -206,18 +225,25 @@ fn channels_are_scored_apart_and_combined_as_stated() {
                 .score(&multi(&[a.clone(), b.clone()]))
                 .expect("score");
             assert_eq!(both.per_channel.len(), 2, "{kind}: per-channel scores kept");
-            assert_eq!(
-                both.per_channel[0].values, sa.values,
-                "{kind}: channel 0 scored apart"
-            );
-            assert_eq!(
-                both.per_channel[1].values, sb.values,
-                "{kind}: channel 1 scored apart"
-            );
+            // A joint model's channel scores are shares of one model: combined as stated,
+            // but not equal to a one-channel fit.
+            let (va, vb): (&[f64], &[f64]) = if kind.joint_channels() {
+                (&both.per_channel[0].values, &both.per_channel[1].values)
+            } else {
+                assert_eq!(
+                    both.per_channel[0].values, sa.values,
+                    "{kind}: channel 0 scored apart"
+                );
+                assert_eq!(
+                    both.per_channel[1].values, sb.values,
+                    "{kind}: channel 1 scored apart"
+                );
+                (&sa.values, &sb.values)
+            };
             for row in 0..N {
                 let want = match combine {
-                    Combine::Max => sa.values[row].max(sb.values[row]),
-                    Combine::Mean => sa.values[row] / 2.0 + sb.values[row] / 2.0,
+                    Combine::Max => va[row].max(vb[row]),
+                    Combine::Mean => va[row] / 2.0 + vb[row] / 2.0,
                 };
                 assert_eq!(both.values[row], want, "{kind} {combine:?}: row {row}");
             }
@@ -270,6 +296,142 @@ fn every_space_dimension_applies_at_both_ends() {
         assert!(
             matches!(err, TrainError::BadAssignment { .. }),
             "{kind}: {err}"
+        );
+    }
+}
+
+/// A point family's default spec with window features (diff, lags, rolling statistics, time
+/// encodings), to exercise the whole feature path.
+fn windowed(kind: DetectorKind) -> DetectorSpec {
+    let mut spec = serde_json::to_value(kind.default_spec()).expect("json");
+    spec["features"] = serde_json::json!({
+        "window": 6, "diff": true, "lags": [12], "rolling": [8],
+        "time_of_day": true, "day_of_week": true, "scaling": "robust"
+    });
+    serde_json::from_value(spec).expect("spec")
+}
+
+#[test]
+fn point_families_score_all_channels_at_once_and_check_the_channel_count() {
+    let a = synthetic(N, 31);
+    let b: Vec<f64> = synthetic(N, 32).iter().map(|v| v * 3.0 - 40.0).collect();
+    for &kind in DetectorKind::ALL.iter().filter(|k| k.is_point()) {
+        let train = multi(&[a[..TRAIN].to_vec(), b[..TRAIN].to_vec()]);
+        let model = kind.default_spec().fit(&train).expect("fit");
+        let scores = model.score(&multi(&[a.clone(), b.clone()])).expect("score");
+        assert_finite(kind, "two channels", &scores, N);
+        assert!(
+            scores.per_channel.is_empty(),
+            "{kind}: no per-channel scores"
+        );
+        let err = model.score(&series(&a)).expect_err("one channel");
+        assert!(
+            matches!(
+                err,
+                TrainError::ChannelMismatch {
+                    fitted: 2,
+                    got: 1,
+                    ..
+                }
+            ),
+            "{kind}: {err}"
+        );
+    }
+}
+
+#[test]
+fn point_families_never_leak_the_future() {
+    let x = synthetic(N, 33);
+    for &kind in DetectorKind::ALL.iter().filter(|k| k.is_point()) {
+        for spec in [kind.default_spec(), windowed(kind)] {
+            let model = spec.fit(&series(&x[..TRAIN])).expect("fit");
+            let full = model.score(&series(&x)).expect("score");
+            for k in [30, TRAIN, 1200] {
+                let mut changed = x.clone();
+                for (i, v) in changed[k + 1..].iter_mut().enumerate() {
+                    *v = if i % 3 == 0 {
+                        f64::NAN
+                    } else {
+                        *v * -5.0 + 1e4
+                    };
+                }
+                let other = model.score(&series(&changed)).expect("score");
+                let same = full.values[..=k]
+                    .iter()
+                    .zip(&other.values[..=k])
+                    .all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(same, "{kind}: rows ≤ {k} changed when later rows did");
+                assert_eq!(full.warm_up, other.warm_up);
+            }
+        }
+    }
+}
+
+#[test]
+fn point_families_do_not_depend_on_the_thread_count() {
+    let x = synthetic(N, 34);
+    for &kind in DetectorKind::ALL.iter().filter(|k| k.is_point()) {
+        let spec = windowed(kind);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| {
+                let model = spec.fit(&series(&x[..TRAIN])).expect("fit");
+                let scores = model.score(&series(&x)).expect("score");
+                (model, scores)
+            })
+        };
+        let (m1, s1) = run(1);
+        let (m4, s4) = run(4);
+        assert_eq!(
+            m1, m4,
+            "{kind}: the fitted model depends on the thread count"
+        );
+        assert!(
+            same_scores(&s1, &s4),
+            "{kind}: scores depend on the thread count"
+        );
+    }
+}
+
+#[test]
+fn matrix_profile_never_leaks_the_future_and_ignores_the_thread_count() {
+    let x = synthetic(N, 35);
+    let spec = DetectorKind::MatrixProfile.default_spec();
+    let run = |threads: usize, values: &[f64]| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let model = spec.fit(&series(&x[..TRAIN])).expect("fit");
+            model.score(&series(values)).expect("score")
+        })
+    };
+    let full = run(1, &x);
+    assert!(
+        same_scores(&full, &run(4, &x)),
+        "scores depend on the thread count"
+    );
+    for k in [30, TRAIN, 1200] {
+        let mut changed = x.clone();
+        for (i, v) in changed[k + 1..].iter_mut().enumerate() {
+            *v = if i % 3 == 0 {
+                f64::NAN
+            } else {
+                *v * -5.0 + 1e4
+            };
+        }
+        let other = run(4, &changed);
+        let same = full.values[..=k]
+            .iter()
+            .zip(&other.values[..=k])
+            .all(|(p, q)| p.to_bits() == q.to_bits());
+        assert!(
+            same,
+            "matrix_profile: rows ≤ {k} changed when later rows did"
         );
     }
 }

@@ -4,8 +4,17 @@
 pub mod anomaly_likelihood;
 pub mod arima;
 pub mod cusum;
+pub mod dbscan;
+pub mod ecod;
 pub mod ewma;
 pub mod holt_winters;
+pub mod isolation_forest;
+pub mod knn;
+pub mod lof;
+pub mod lstm_ae;
+pub mod matrix_profile;
+pub mod ocsvm;
+pub mod pca;
 pub mod percentile;
 pub mod seasonal_esd;
 pub mod zscore;

@@ -18,12 +18,47 @@ pub(crate) struct Gradient {
     pub(crate) season: Vec<f64>,
 }
 
-/// SSE over the finite values of `y` from `initial`, and its gradient.
+/// The forward pass's record, (level, trend, seasonal value) before each row's update; kept
+/// by the caller so an optimiser's evaluations reuse one allocation.
+pub(crate) type Tape = Vec<(f64, f64, f64)>;
+
+/// SSE over the finite values of `y` from `initial`, and its gradient (`tape` is scratch
+/// space).
 pub(crate) fn sse_gradient(
     y: &[f64],
     initial: &State,
     structure: &Structure,
     smoothing: &Smoothing,
+    tape: &mut Tape,
+) -> (f64, Gradient) {
+    // One copy of the loops per (trend, season) pair, with the components as constants, so
+    // the per-row branches on the structure compile away (the hot path of every fit).
+    let with = |trend, seasonal| Structure {
+        trend,
+        seasonal,
+        ..*structure
+    };
+    use Component::{Add, Mul, None};
+    match (structure.trend, structure.seasonal) {
+        (None, None) => sse_gradient_for(y, initial, &with(None, None), smoothing, tape),
+        (None, Add) => sse_gradient_for(y, initial, &with(None, Add), smoothing, tape),
+        (None, Mul) => sse_gradient_for(y, initial, &with(None, Mul), smoothing, tape),
+        (Add, None) => sse_gradient_for(y, initial, &with(Add, None), smoothing, tape),
+        (Add, Add) => sse_gradient_for(y, initial, &with(Add, Add), smoothing, tape),
+        (Add, Mul) => sse_gradient_for(y, initial, &with(Add, Mul), smoothing, tape),
+        (Mul, None) => sse_gradient_for(y, initial, &with(Mul, None), smoothing, tape),
+        (Mul, Add) => sse_gradient_for(y, initial, &with(Mul, Add), smoothing, tape),
+        (Mul, Mul) => sse_gradient_for(y, initial, &with(Mul, Mul), smoothing, tape),
+    }
+}
+
+#[inline(always)]
+fn sse_gradient_for(
+    y: &[f64],
+    initial: &State,
+    structure: &Structure,
+    smoothing: &Smoothing,
+    tape: &mut Tape,
 ) -> (f64, Gradient) {
     let Smoothing {
         alpha,
@@ -33,7 +68,6 @@ pub(crate) fn sse_gradient(
     } = *smoothing;
     let seasonal = structure.seasonal != Component::None;
     let m = structure.period.max(1);
-    let slot = |t: usize| if seasonal { t % m } else { 0 };
     let damp = |b: f64| match structure.trend {
         Component::None => 0.0,
         Component::Add => b * phi,
@@ -46,36 +80,46 @@ pub(crate) fn sse_gradient(
     };
 
     // Forward: record (level, trend, season value) before each update.
-    let mut tape = Vec::with_capacity(y.len());
+    tape.clear();
+    tape.reserve(y.len());
     let mut state = initial.clone();
     let mut total = 0.0;
+    let mut k = state.slot(structure);
     for &value in y {
-        let s = if seasonal {
-            state.season[slot(state.row)]
-        } else {
-            0.0
-        };
+        let s = if seasonal { state.season[k] } else { 0.0 };
         tape.push((state.level, state.trend, s));
+        let forecast = state.update_at(k, value, structure, smoothing);
         if value.is_finite() {
-            let e = state.forecast(structure, smoothing) - value;
+            let e = forecast - value;
             total += e * e;
         }
-        state.update(value, structure, smoothing);
+        k += 1;
+        if k == m {
+            k = 0;
+        }
     }
 
     // Backward.
     let (mut a_level, mut a_trend) = (0.0, 0.0);
     let mut a_season = vec![0.0; if seasonal { m } else { 0 }];
     let mut g = [0.0; 4];
-    for t in (0..y.len()).rev() {
-        let (l, b, s) = tape[t];
-        let k = slot(t);
-        let value = y[t];
+    // The slot of row t, counted down from the last row (rows start at `initial.row`).
+    let mut k = (initial.row + y.len())
+        .checked_sub(1)
+        .map_or(0, |last| last % m);
+    let mut unused = 0.0;
+    for (&value, &(l, b, s)) in y.iter().zip(tape.iter()).rev() {
+        // The adjoint of this row's seasonal slot, read here and overwritten at the end.
+        let season_adjoint = if seasonal {
+            &mut a_season[k]
+        } else {
+            &mut unused
+        };
         let db = damp(b);
         let tr = trended(l, db);
         let next_level = a_level;
         let next_trend = a_trend;
-        let next_season = if seasonal { a_season[k] } else { 0.0 };
+        let next_season = *season_adjoint;
         let mut bar_tr;
         let mut bar_s;
         let mut bar_db;
@@ -192,9 +236,8 @@ pub(crate) fn sse_gradient(
         };
         a_level = bar_l;
         a_trend = bar_b;
-        if seasonal {
-            a_season[k] = bar_s;
-        }
+        *season_adjoint = bar_s;
+        k = if k == 0 { m - 1 } else { k - 1 };
     }
     (
         total,
@@ -210,7 +253,8 @@ pub(crate) fn sse_gradient(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::holt_winters::recursion::{initial_simple, sse};
+    use crate::detectors::holt_winters::init::initial_simple;
+    use crate::detectors::holt_winters::recursion::sse;
 
     fn data() -> Vec<f64> {
         (0..120)
@@ -246,7 +290,8 @@ mod tests {
                     gamma: 0.2,
                     phi: 0.9,
                 };
-                let (value, grad) = sse_gradient(&y, &initial, &structure, &smoothing);
+                let (value, grad) =
+                    sse_gradient(&y, &initial, &structure, &smoothing, &mut Vec::new());
                 assert!((value - sse(&y, &initial, &structure, &smoothing)).abs() <= 1e-12 * value);
                 let h = 1e-6;
                 let check = |analytic: f64, plus: f64, minus: f64, what: &str| {

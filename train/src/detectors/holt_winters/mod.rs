@@ -3,11 +3,12 @@
 //! its standard deviation.
 //!
 //! - Recursions and initialisation are statsmodels' `ExponentialSmoothing` (error-correction
-//!   form; "simple" initial state, or "estimated": fitted with the weights), so fitted values
-//!   and SSE match it; the smoothing weights not fixed in the params are fitted by minimising
-//!   the SSE in statsmodels' admissible region (α ∈ (0,1), β ≤ α, γ ≤ 1 − α,
-//!   φ ∈ [0.8, 0.995]): a coarse grid and Nelder–Mead, then (estimated) L-BFGS over weights
-//!   and initial states together on the exact reverse-mode gradient.
+//!   form; the "simple" or "heuristic" initial state, or "estimated": fitted with the
+//!   weights from the heuristic start), so fitted values and SSE match it; the smoothing
+//!   weights not fixed in the params are fitted by minimising the SSE in statsmodels'
+//!   admissible region (α ∈ (0,1), β ≤ α, γ ≤ 1 − α, φ ∈ [0.8, 0.995]): a coarse grid, then
+//!   L-BFGS on the exact reverse-mode gradient from the best grid points, then (estimated)
+//!   L-BFGS over weights and initial states together.
 //! - Fallback: when the data cannot carry the requested structure (no period detected, fewer
 //!   than two seasons, non-positive data for a multiplicative component, a non-finite fit),
 //!   the model steps down (drop the season, then the trend), logs a warning and records the
@@ -17,11 +18,13 @@
 //!   and the residual variance follows with weight `scale_alpha`. Score the series that starts
 //!   where the training data started (NAB: the whole file). NaN rows coast on the forecast.
 //! - Exposes the one-step forecast as `expected` and `expected ± band_z · σ_t` as the band.
-//! - Cost: O(n) per SSE evaluation; fitting takes a few hundred evaluations.
+//! - Cost: O(n) per SSE evaluation (O(n) for its gradient too); fitting takes a few hundred
+//!   evaluations.
 //!   Reference: Holt (1957), Winters (1960), Gardner (1985); Hyndman et al. (2008).
 
 mod fit;
 mod gradient;
+pub mod init;
 pub mod recursion;
 pub mod season;
 
@@ -43,8 +46,14 @@ pub enum Initialization {
     /// statsmodels' "simple" rule (first-season mean, season-on-season slope, first-season
     /// deviations); only the smoothing weights are fitted.
     Simple,
-    /// Start from the simple rule, then fit the initial states together with the weights
-    /// (statsmodels' default `"estimated"`), by L-BFGS on the exact gradient.
+    /// statsmodels' "heuristic" rule (a classical decomposition over the first cycles, a
+    /// line through the first ten trend values); only the smoothing weights are fitted.
+    /// Falls back to the simple rule when the data is too short (see
+    /// [`init::heuristic_min_rows`]).
+    Heuristic,
+    /// Start from the heuristic rule (the simple one when the data is too short), then fit
+    /// the initial states together with the weights (statsmodels' default `"estimated"`),
+    /// by L-BFGS on the exact gradient.
     #[default]
     Estimated,
 }
@@ -289,8 +298,11 @@ pub(crate) fn score_channel(
     let mut upper = vec![0.0; n];
     let mut state = channel.initial.clone();
     let mut variance = channel.sigma * channel.sigma;
+    let period = channel.structure.period.max(1);
+    let mut slot = state.slot(&channel.structure);
     for t in 0..n {
-        let forecast = state.forecast(&channel.structure, &channel.smoothing);
+        let forecast = state.update_at(slot, x[t], &channel.structure, &channel.smoothing);
+        slot = if slot + 1 == period { 0 } else { slot + 1 };
         let sd = variance.sqrt();
         expected[t] = forecast;
         lower[t] = forecast - band_z * sd;
@@ -302,7 +314,6 @@ pub(crate) fn score_channel(
                 variance = (1.0 - scale_alpha) * variance + scale_alpha * error * error;
             }
         }
-        state.update(x[t], &channel.structure, &channel.smoothing);
     }
     ChannelScores {
         values,

@@ -79,7 +79,7 @@ pub struct State {
 }
 
 impl State {
-    #[inline]
+    #[inline(always)]
     fn damped_trend(&self, structure: &Structure, phi: f64) -> f64 {
         match structure.trend {
             Component::None => 0.0,
@@ -88,7 +88,7 @@ impl State {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn trended(&self, structure: &Structure, damped_trend: f64) -> f64 {
         match structure.trend {
             Component::None => self.level,
@@ -97,20 +97,56 @@ impl State {
         }
     }
 
+    /// The seasonal slot of the next row (0 without a season).
+    #[inline]
+    pub fn slot(&self, structure: &Structure) -> usize {
+        if structure.seasonal == Component::None {
+            0
+        } else {
+            self.row % structure.period
+        }
+    }
+
     /// The one-step-ahead forecast of the next row.
     #[inline]
     pub fn forecast(&self, structure: &Structure, smoothing: &Smoothing) -> f64 {
+        self.forecast_at(self.slot(structure), structure, smoothing)
+    }
+
+    /// [`State::forecast`] with the next row's seasonal slot given (hot loops carry it
+    /// instead of dividing by the period every row).
+    #[inline]
+    pub(crate) fn forecast_at(
+        &self,
+        slot: usize,
+        structure: &Structure,
+        smoothing: &Smoothing,
+    ) -> f64 {
         let trended = self.trended(structure, self.damped_trend(structure, smoothing.phi));
         match structure.seasonal {
             Component::None => trended,
-            Component::Add => trended + self.season[self.row % structure.period],
-            Component::Mul => trended * self.season[self.row % structure.period],
+            Component::Add => trended + self.season[slot],
+            Component::Mul => trended * self.season[slot],
         }
     }
 
     /// Takes in the next row's value (NaN: the state coasts on its forecast).
     #[inline]
     pub fn update(&mut self, y: f64, structure: &Structure, smoothing: &Smoothing) {
+        self.update_at(self.slot(structure), y, structure, smoothing);
+    }
+
+    /// [`State::update`] with the row's seasonal slot given; returns the one-step forecast
+    /// of this row made before the update (equal to [`State::forecast_at`]), so a hot loop
+    /// computes the damped trend once per row.
+    #[inline(always)]
+    pub(crate) fn update_at(
+        &mut self,
+        slot: usize,
+        y: f64,
+        structure: &Structure,
+        smoothing: &Smoothing,
+    ) -> f64 {
         let Smoothing {
             alpha,
             beta,
@@ -119,10 +155,10 @@ impl State {
         } = *smoothing;
         let damped_trend = self.damped_trend(structure, phi);
         let trended = self.trended(structure, damped_trend);
-        let slot = if structure.seasonal == Component::None {
-            0
-        } else {
-            self.row % structure.period
+        let forecast = match structure.seasonal {
+            Component::None => trended,
+            Component::Add => trended + self.season[slot],
+            Component::Mul => trended * self.season[slot],
         };
         self.row += 1;
         if y.is_nan() {
@@ -130,7 +166,7 @@ impl State {
             if structure.trend != Component::None {
                 self.trend = damped_trend;
             }
-            return;
+            return forecast;
         }
         let previous_level = self.level;
         self.level = match structure.seasonal {
@@ -156,78 +192,49 @@ impl State {
                 self.season[slot] = gamma * y / trended + (1.0 - gamma) * self.season[slot];
             }
         }
+        forecast
     }
 }
 
 /// Sum of squared one-step errors over the finite values of `y`, starting from `initial`.
 pub fn sse(y: &[f64], initial: &State, structure: &Structure, smoothing: &Smoothing) -> f64 {
+    // One copy of the loop per (trend, season) pair, with the components as constants, so the
+    // per-row branches on the structure compile away.
+    let with = |trend, seasonal| Structure {
+        trend,
+        seasonal,
+        ..*structure
+    };
+    use Component::{Add, Mul, None};
+    match (structure.trend, structure.seasonal) {
+        (None, None) => sse_for(y, initial, &with(None, None), smoothing),
+        (None, Add) => sse_for(y, initial, &with(None, Add), smoothing),
+        (None, Mul) => sse_for(y, initial, &with(None, Mul), smoothing),
+        (Add, None) => sse_for(y, initial, &with(Add, None), smoothing),
+        (Add, Add) => sse_for(y, initial, &with(Add, Add), smoothing),
+        (Add, Mul) => sse_for(y, initial, &with(Add, Mul), smoothing),
+        (Mul, None) => sse_for(y, initial, &with(Mul, None), smoothing),
+        (Mul, Add) => sse_for(y, initial, &with(Mul, Add), smoothing),
+        (Mul, Mul) => sse_for(y, initial, &with(Mul, Mul), smoothing),
+    }
+}
+
+#[inline(always)]
+fn sse_for(y: &[f64], initial: &State, structure: &Structure, smoothing: &Smoothing) -> f64 {
     let mut state = initial.clone();
     let mut total = 0.0;
+    let period = structure.period.max(1);
+    let mut slot = state.slot(structure);
     for &value in y {
+        let forecast = state.update_at(slot, value, structure, smoothing);
         if value.is_finite() {
-            let error = state.forecast(structure, smoothing) - value;
+            let error = forecast - value;
             total += error * error;
         }
-        state.update(value, structure, smoothing);
+        slot += 1;
+        if slot == period {
+            slot = 0;
+        }
     }
     total
-}
-
-/// statsmodels' "simple" initial state: the first season's mean as level, the mean of the
-/// season-on-season differences of the second season over `period` as trend, and the first
-/// season's deviations from the level as seasonal values; without a season, `y[0]` and
-/// `y[1] − y[0]` (or `y[1] / y[0]`). NaN-aware: missing values are left out of the means and
-/// a missing seasonal value starts neutral (0 or 1). `None` when there are too few values.
-pub fn initial_simple(y: &[f64], structure: &Structure) -> Option<State> {
-    if structure.seasonal == Component::None {
-        let mut finite = y.iter().copied().filter(|v| v.is_finite());
-        let first = finite.next()?;
-        let trend = match structure.trend {
-            Component::None => 0.0,
-            Component::Add => finite.next()? - first,
-            Component::Mul => finite.next()? / first,
-        };
-        return Some(State {
-            level: first,
-            trend,
-            season: Vec::new(),
-            row: 0,
-        });
-    }
-    let m = structure.period;
-    if y.len() < 2 * m {
-        return None;
-    }
-    let level = nan_mean(&y[..m])?;
-    let trend = match structure.trend {
-        Component::None => 0.0,
-        _ => nan_mean(
-            &(m..2 * m)
-                .map(|i| (y[i] - y[i - m]) / m as f64)
-                .collect::<Vec<_>>(),
-        )?,
-    };
-    let season = y[..m]
-        .iter()
-        .map(|&v| match (structure.seasonal, v.is_finite()) {
-            (Component::Add, true) => v - level,
-            (Component::Mul, true) => v / level,
-            (Component::Mul, false) => 1.0,
-            _ => 0.0,
-        })
-        .collect();
-    Some(State {
-        level,
-        trend,
-        season,
-        row: 0,
-    })
-}
-
-fn nan_mean(values: &[f64]) -> Option<f64> {
-    let (sum, count) = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-    (count > 0).then(|| sum / count as f64)
 }

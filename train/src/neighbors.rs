@@ -1,0 +1,357 @@
+//! Exact k-nearest-neighbour search (Euclidean) with a k-d tree, shared by the neighbour
+//! families (LOF, kNN distance, DBSCAN's novelty score).
+//!
+//! - Build: split on the dimension of widest spread at the median (`select_nth_unstable`),
+//!   down to leaves of at most `leaf_size` points; points are stored reordered, row-major, so a
+//!   leaf is one contiguous block. O(n log n) time, O(n·d) memory.
+//! - Query: depth-first, nearer child first, pruned with the incremental distance from the
+//!   query to each node's cell (Arya & Mount 1993), so the answer is exact.
+//! - Distances are `sqrt(Σ_j (x_j − y_j)²)` summed over j in order, as scikit-learn's
+//!   `KDTree` computes them, so they match it bit for bit on the same points.
+//! - Batch queries run rayon over blocks of query rows; every row's answer depends on that row
+//!   and the tree only, so results do not depend on the thread count.
+//!
+//! Reference: Friedman, Bentley & Finkel (1977), "An algorithm for finding best matches in
+//! logarithmic expected time".
+
+mod radius;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Leaf size used when a family does not choose one (scikit-learn's default is 30 / 40).
+pub const DEFAULT_LEAF_SIZE: usize = 32;
+
+const NO_CHILD: u32 = u32::MAX;
+
+/// A k-d tree over a fixed set of points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KdTree {
+    dim: usize,
+    /// Points, reordered so each leaf is contiguous; row-major (n × dim).
+    points: Vec<f64>,
+    /// Original row index of each stored point.
+    index: Vec<u32>,
+    /// Per node: first and one-past-last stored point.
+    start: Vec<u32>,
+    end: Vec<u32>,
+    /// Per node: split dimension and value (inner nodes), children (`NO_CHILD` at leaves).
+    split_dim: Vec<u32>,
+    split_value: Vec<f64>,
+    left: Vec<u32>,
+    right: Vec<u32>,
+}
+
+/// The k nearest neighbours of many query rows: distances ascending per row, with the
+/// original row index of each neighbour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Neighbours {
+    /// rows × k distances, ascending along each row.
+    pub distances: Array2<f64>,
+    /// rows × k row indices into the fitted points.
+    pub indices: Array2<usize>,
+}
+
+impl KdTree {
+    /// Builds the tree over the rows of `points` (all finite). `leaf_size` ≥ 1.
+    pub fn build(points: ArrayView2<'_, f64>, leaf_size: usize) -> KdTree {
+        let (n, dim) = points.dim();
+        assert!(n < u32::MAX as usize, "k-d tree: too many points");
+        let leaf_size = leaf_size.max(1);
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut tree = KdTree {
+            dim,
+            points: Vec::new(),
+            index: Vec::new(),
+            start: Vec::new(),
+            end: Vec::new(),
+            split_dim: Vec::new(),
+            split_value: Vec::new(),
+            left: Vec::new(),
+            right: Vec::new(),
+        };
+        if n > 0 {
+            tree.build_node(&points, &mut order, 0, leaf_size);
+        }
+        tree.points = Vec::with_capacity(n * dim);
+        for &i in &order {
+            tree.points.extend(points.row(i as usize).iter());
+        }
+        tree.index = order;
+        tree
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when the tree holds no points.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Dimension of the points.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn build_node(
+        &mut self,
+        points: &ArrayView2<'_, f64>,
+        order: &mut [u32],
+        offset: usize,
+        leaf_size: usize,
+    ) -> u32 {
+        let node = self.start.len() as u32;
+        self.start.push(offset as u32);
+        self.end.push((offset + order.len()) as u32);
+        self.split_dim.push(0);
+        self.split_value.push(0.0);
+        self.left.push(NO_CHILD);
+        self.right.push(NO_CHILD);
+        if order.len() <= leaf_size {
+            return node;
+        }
+        // The dimension of widest spread.
+        let (mut best, mut spread) = (0, -1.0);
+        for d in 0..self.dim {
+            let (lo, hi) = order
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &i| {
+                    let v = points[[i as usize, d]];
+                    (a.min(v), b.max(v))
+                });
+            if hi - lo > spread {
+                (best, spread) = (d, hi - lo);
+            }
+        }
+        if spread <= 0.0 {
+            return node; // all points equal: one leaf
+        }
+        let mid = order.len() / 2;
+        order.select_nth_unstable_by(mid, |&a, &b| {
+            points[[a as usize, best]].total_cmp(&points[[b as usize, best]])
+        });
+        let value = points[[order[mid] as usize, best]];
+        self.split_dim[node as usize] = best as u32;
+        self.split_value[node as usize] = value;
+        let (low, high) = order.split_at_mut(mid);
+        let l = self.build_node(points, low, offset, leaf_size);
+        let r = self.build_node(points, high, offset + mid, leaf_size);
+        self.left[node as usize] = l;
+        self.right[node as usize] = r;
+        node
+    }
+
+    /// The `k` nearest stored points to `query` (`k` ≤ [`KdTree::len`]): squared distances
+    /// ascending and original indices, written into `best` (cleared first).
+    pub fn query_into(&self, query: &[f64], k: usize, best: &mut Vec<(f64, u32)>) {
+        best.clear();
+        if k == 0 || self.is_empty() {
+            return;
+        }
+        let mut offsets = vec![0.0; self.dim];
+        self.search(0, query, k, best, &mut offsets, 0.0);
+    }
+
+    fn search(
+        &self,
+        node: u32,
+        query: &[f64],
+        k: usize,
+        best: &mut Vec<(f64, u32)>,
+        offsets: &mut [f64],
+        cell_distance: f64,
+    ) {
+        let n = node as usize;
+        if self.left[n] == NO_CHILD {
+            for at in self.start[n] as usize..self.end[n] as usize {
+                let p = &self.points[at * self.dim..(at + 1) * self.dim];
+                let mut d2 = 0.0;
+                for (a, b) in query.iter().zip(p) {
+                    let t = a - b;
+                    d2 += t * t;
+                }
+                if best.len() < k || d2 < best[best.len() - 1].0 {
+                    insert(best, k, d2, self.index[at]);
+                }
+            }
+            return;
+        }
+        let dim = self.split_dim[n] as usize;
+        let diff = query[dim] - self.split_value[n];
+        let (near, far) = if diff < 0.0 {
+            (self.left[n], self.right[n])
+        } else {
+            (self.right[n], self.left[n])
+        };
+        self.search(near, query, k, best, offsets, cell_distance);
+        let old = offsets[dim];
+        let far_distance = cell_distance - old * old + diff * diff;
+        if best.len() < k || far_distance <= best[best.len() - 1].0 {
+            offsets[dim] = diff;
+            self.search(far, query, k, best, offsets, far_distance);
+            offsets[dim] = old;
+        }
+    }
+
+    /// The `k` nearest stored points of every row of `queries`, rayon over row blocks.
+    pub fn query(&self, queries: ArrayView2<'_, f64>, k: usize) -> Neighbours {
+        self.query_batch(queries, k, false)
+    }
+
+    /// The `k` nearest neighbours of every stored point among the OTHER stored points, as
+    /// scikit-learn's `kneighbors()` without `X`: k + 1 are searched and the point itself is
+    /// dropped (or the farthest, when duplicates push it out). `points` must be the rows the
+    /// tree was built on, in their original order.
+    pub fn query_self(&self, points: ArrayView2<'_, f64>, k: usize) -> Neighbours {
+        self.query_batch(points, k, true)
+    }
+
+    fn query_batch(
+        &self,
+        queries: ArrayView2<'_, f64>,
+        k: usize,
+        exclude_self: bool,
+    ) -> Neighbours {
+        let rows = queries.nrows();
+        let search_k = (k + usize::from(exclude_self)).min(self.len());
+        let out_k = if exclude_self {
+            search_k.saturating_sub(1).min(k)
+        } else {
+            search_k
+        };
+        let mut distances = vec![0.0; rows * out_k];
+        let mut indices = vec![0usize; rows * out_k];
+        const BLOCK: usize = 256;
+        distances
+            .par_chunks_mut(BLOCK * out_k.max(1))
+            .zip(indices.par_chunks_mut(BLOCK * out_k.max(1)))
+            .enumerate()
+            .for_each(|(block, (dist, idx))| {
+                let mut best = Vec::with_capacity(search_k + 1);
+                let first = block * BLOCK;
+                let count = dist.len().checked_div(out_k).unwrap_or(0);
+                let mut row_buf = vec![0.0; self.dim];
+                for r in 0..count {
+                    let row = first + r;
+                    row_buf
+                        .iter_mut()
+                        .zip(queries.row(row))
+                        .for_each(|(a, b)| *a = *b);
+                    self.query_into(&row_buf, search_k, &mut best);
+                    if exclude_self {
+                        match best.iter().position(|&(_, i)| i as usize == row) {
+                            Some(at) => {
+                                best.remove(at);
+                            }
+                            None => {
+                                best.pop();
+                            }
+                        }
+                    }
+                    for (j, &(d2, i)) in best.iter().take(out_k).enumerate() {
+                        dist[r * out_k + j] = d2.sqrt();
+                        idx[r * out_k + j] = i as usize;
+                    }
+                }
+            });
+        Neighbours {
+            distances: Array2::from_shape_vec((rows, out_k), distances)
+                .expect("rows × k distances"),
+            indices: Array2::from_shape_vec((rows, out_k), indices).expect("rows × k indices"),
+        }
+    }
+}
+
+/// Inserts (d2, i) into `best` (ascending, at most k long).
+fn insert(best: &mut Vec<(f64, u32)>, k: usize, d2: f64, i: u32) {
+    let at = best.partition_point(|&(d, _)| d <= d2);
+    if at >= k {
+        return;
+    }
+    if best.len() == k {
+        best.pop();
+    }
+    best.insert(at, (d2, i));
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn brute(points: &Array2<f64>, q: &[f64], k: usize) -> Vec<f64> {
+        let mut d: Vec<f64> = points
+            .rows()
+            .into_iter()
+            .map(|p| {
+                p.iter()
+                    .zip(q)
+                    .map(|(a, b)| (b - a) * (b - a))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        d.sort_by(f64::total_cmp);
+        d.truncate(k);
+        d
+    }
+
+    #[test]
+    fn queries_match_brute_force() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for (n, dim, leaf) in [(1, 1, 1), (50, 2, 1), (500, 3, 8), (2000, 8, 32)] {
+            let points = Array2::from_shape_fn((n, dim), |_| rng.random::<f64>() * 10.0);
+            let queries = Array2::from_shape_fn((97, dim), |_| rng.random::<f64>() * 12.0 - 1.0);
+            let tree = KdTree::build(points.view(), leaf);
+            let k = 7.min(n);
+            let found = tree.query(queries.view(), k);
+            for (r, q) in queries.rows().into_iter().enumerate() {
+                let q = q.to_vec();
+                assert_eq!(
+                    found.distances.row(r).to_vec(),
+                    brute(&points, &q, k),
+                    "n={n} row {r}"
+                );
+                for (j, &i) in found.indices.row(r).iter().enumerate() {
+                    let p = points.row(i);
+                    let d = p
+                        .iter()
+                        .zip(&q)
+                        .map(|(a, b)| (b - a) * (b - a))
+                        .sum::<f64>()
+                        .sqrt();
+                    assert_eq!(d, found.distances[[r, j]]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn self_queries_leave_the_point_out() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let points = Array2::from_shape_fn((300, 3), |_| rng.random::<f64>());
+        let tree = KdTree::build(points.view(), 10);
+        let found = tree.query_self(points.view(), 5);
+        for r in 0..300 {
+            assert!(found.indices.row(r).iter().all(|&i| i != r));
+            let mut others = points.clone();
+            others.row_mut(r).fill(f64::INFINITY);
+            let want = brute(&others, &points.row(r).to_vec(), 5);
+            assert_eq!(found.distances.row(r).to_vec(), want);
+        }
+    }
+
+    #[test]
+    fn duplicates_and_constant_points_are_handled() {
+        let points = Array2::from_elem((100, 2), 1.5);
+        let tree = KdTree::build(points.view(), 4);
+        let found = tree.query(ndarray::array![[1.5, 1.5], [2.5, 1.5]].view(), 3);
+        assert_eq!(found.distances.row(0).to_vec(), vec![0.0; 3]);
+        assert_eq!(found.distances.row(1).to_vec(), vec![1.0; 3]);
+    }
+}

@@ -1,0 +1,230 @@
+//! Every family on the NAB corpus under NAB's protocol: fit on each file's probationary
+//! period (the first min(⌊0.15·n⌋, 750) rows), score the whole file, and choose one corpus
+//! threshold per profile by vigil-eval's exact search (NAB's own optimisation, without its
+//! hill-climb's misses). Prints the normalised standard / low-FP / low-FN scores per family
+//! (`cargo test --workspace --test main -- nab_families --nocapture`); the figures are
+//! recorded in train/README.md. Default parameters throughout; a file whose probationary
+//! period is too short for a family's defaults (a typed `NotEnoughData`) gets no detections
+//! (all-zero scores, as a service without a model stays silent) and is counted.
+//!
+//! For orientation, NAB publishes 39.6 (standard) for its windowed Gaussian, 47.1 for
+//! Twitter's S-H-ESD and 69.5 for HTM on these 31 files; the null detector scores 0.
+
+use std::time::Instant;
+
+use vigil_datasets::{Dataset, load_nab, probationary_rows};
+use vigil_eval::Window;
+use vigil_eval::nab::{NabProfile, NabSeries, search_thresholds};
+use vigil_train::{DetectorKind, DetectorSpec, TrainError};
+
+use crate::common::shared_datasets;
+
+/// Normalised (standard, low-FP, low-FN) corpus scores of `spec` and the number of files left
+/// silent for want of training data, or the first other fit/score error with its file.
+pub fn nab_scores(spec: &DetectorSpec, dataset: &Dataset) -> Result<([f64; 3], usize), String> {
+    let mut all_scores = Vec::with_capacity(dataset.series.len());
+    let mut all_windows = Vec::with_capacity(dataset.series.len());
+    let mut silent = 0;
+    for series in &dataset.series {
+        let train = series.slice_rows(0, probationary_rows(series.len()));
+        let values = match spec.fit(&train) {
+            Ok(model) => {
+                model
+                    .score(series)
+                    .map_err(|e| format!("scoring {}: {e}", series.name))?
+                    .values
+            }
+            Err(TrainError::NotEnoughData { .. }) => {
+                silent += 1;
+                vec![0.0; series.len()]
+            }
+            Err(e) => return Err(format!("fitting on {}: {e}", series.name)),
+        };
+        all_scores.push(values);
+        all_windows.push(
+            series
+                .incident_row_ranges()
+                .into_iter()
+                .map(|(first, last)| Window::new(first, last))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let corpus = all_scores
+        .iter()
+        .zip(&all_windows)
+        .map(|(scores, windows)| NabSeries::new(scores, windows))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("NAB corpus: {e}"))?;
+    let results = search_thresholds(&corpus, &NabProfile::ALL);
+    let mut out = [0.0; 3];
+    for (slot, result) in out.iter_mut().zip(&results) {
+        *slot = result.normalised.ok_or("the corpus has no windows")?;
+    }
+    Ok((out, silent))
+}
+
+#[test]
+fn every_family_scores_on_nab_under_its_protocol() {
+    let dataset = load_nab(&shared_datasets().join("nab")).expect("NAB loads");
+    assert_eq!(dataset.series.len(), 31);
+    println!("| family | causal | standard | low FP | low FN | silent files | seconds |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut table = Vec::new();
+    for &kind in DetectorKind::ALL {
+        let started = Instant::now();
+        let (scores, silent) =
+            nab_scores(&kind.default_spec(), &dataset).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        println!(
+            "| {kind} | {} | {:.1} | {:.1} | {:.1} | {silent} | {:.1} |",
+            if kind.causal() { "yes" } else { "no (batch)" },
+            scores[0],
+            scores[1],
+            scores[2],
+            started.elapsed().as_secs_f64()
+        );
+        table.push((kind, scores));
+    }
+    for (kind, scores) in table {
+        // The exact search may always choose "detect nothing" (score 0), so a score below 0
+        // or above the perfect detector's 100 means a broken pipeline.
+        for (profile, score) in NabProfile::ALL.iter().zip(scores) {
+            assert!(
+                (0.0..=100.0).contains(&score),
+                "{kind} {profile}: normalised NAB score {score} is outside [0, 100]"
+            );
+        }
+        // Regression guards at NAB's windowed Gaussian (39.6) minus a margin, for the two
+        // families that clear it (measured 47.4 and 42.8 standard).
+        if matches!(
+            kind,
+            DetectorKind::HoltWinters | DetectorKind::AnomalyLikelihood
+        ) {
+            assert!(
+                scores[0] >= 38.0,
+                "{kind}: standard NAB score {} fell below 38",
+                scores[0]
+            );
+        }
+    }
+}
+
+/// Parameter assignments of one grid point.
+type GridPoint = Vec<(&'static str, serde_json::Value)>;
+
+/// A small grid per cheap family (the ARIMA and sliding S-H-ESD fits cost tens of seconds per
+/// corpus, so they keep their defaults). The best point is chosen on the corpus it is scored
+/// on, so these figures are optimistic: an upper bound on what tuning buys, not a deployable
+/// score.
+#[test]
+fn a_small_grid_per_cheap_family_on_nab() {
+    use serde_json::json;
+    let dataset = load_nab(&shared_datasets().join("nab")).expect("NAB loads");
+    let grids: Vec<(DetectorKind, Vec<GridPoint>)> = vec![
+        (
+            DetectorKind::RollingZscore,
+            [50, 100, 400, 1000]
+                .into_iter()
+                .flat_map(|w| {
+                    ["mean_std", "median_mad"]
+                        .map(|c| vec![("window", json!(w)), ("center", json!(c))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::Ewma,
+            [0.01, 0.05, 0.2]
+                .map(|a| vec![("alpha", json!(a))])
+                .to_vec(),
+        ),
+        (
+            DetectorKind::RollingPercentile,
+            [100, 288, 1000]
+                .into_iter()
+                .flat_map(|w| {
+                    ["upper", "both"].map(|s| vec![("window", json!(w)), ("side", json!(s))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::HoltWinters,
+            [
+                ("add", "add"),
+                ("none", "add"),
+                ("add", "none"),
+                ("none", "none"),
+            ]
+            .into_iter()
+            .flat_map(|(t, s)| {
+                [0.01, 0.1].map(|a| {
+                    vec![
+                        ("trend", json!(t)),
+                        ("seasonal", json!(s)),
+                        ("scale_alpha", json!(a)),
+                    ]
+                })
+            })
+            .collect(),
+        ),
+        (
+            DetectorKind::Cusum,
+            [0.25, 0.5, 1.0]
+                .into_iter()
+                .flat_map(|k| {
+                    ["level", "both"].map(|t| vec![("k", json!(k)), ("target", json!(t))])
+                })
+                .collect(),
+        ),
+        (
+            DetectorKind::AnomalyLikelihood,
+            ["rolling_zscore", "ewma", "holt_winters"]
+                .into_iter()
+                .flat_map(|d| {
+                    [1, 10].map(|w| {
+                        vec![
+                            ("detector", json!({ "kind": d })),
+                            ("likelihood.averaging_window", json!(w)),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+    ];
+    println!("| family | grid points | best standard | its low FP | its low FN | best point |");
+    println!("|---|---|---|---|---|---|");
+    for (kind, grid) in grids {
+        let mut best: Option<([f64; 3], String)> = None;
+        for point in &grid {
+            let values: Vec<(String, serde_json::Value)> = point
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect();
+            let spec = kind
+                .default_spec()
+                .with_values(&values)
+                .unwrap_or_else(|e| panic!("{kind} {values:?}: {e}"));
+            let (scores, _) = nab_scores(&spec, &dataset).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let label = values
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if best.as_ref().is_none_or(|(b, _)| scores[0] > b[0]) {
+                best = Some((scores, label));
+            }
+        }
+        let (scores, label) = best.expect("a non-empty grid");
+        println!(
+            "| {kind} | {} | {:.1} | {:.1} | {:.1} | {label} |",
+            grid.len(),
+            scores[0],
+            scores[1],
+            scores[2]
+        );
+        for score in scores {
+            assert!(
+                (0.0..=100.0).contains(&score),
+                "{kind}: {score} outside [0, 100]"
+            );
+        }
+    }
+}
