@@ -1,10 +1,12 @@
 """Side by side: vigil's Isolation Forest and LOF against scikit-learn on the same data.
 
 Run from the repository root (builds the Rust side in release the first time):
-    python3 benches/peers/ml_a.py [--quick]
+    python3 benches/peers/ml_a.py [--quick] [--no-build]
 It writes the data as raw little-endian f64 files under $TMPDIR/vigil_ml_a, times scikit-learn,
 then builds and runs the release example `ml_peers` (train/examples/ml_peers.rs), which times
-vigil on the same files, and prints one table with both and their ROC-AUC.
+vigil on the same files, and prints one table with both and their ROC-AUC. `--no-build` skips
+the cargo step (the example already built with `cargo build --release --workspace --example
+ml_peers`); `--quick` uses 100k rows for the forest and one repeat.
 
 - Isolation Forest: fit + score on 1,000,000 x 8 rows (1% planted outliers), 100 trees, 256
   samples per tree; scikit-learn with n_jobs=-1.
@@ -88,8 +90,10 @@ def main():
         "lof_auc": roc_auc_score(y_lof, s_lof),
     }
 
+    print("scikit-learn:", json.dumps(sk), flush=True)
     # Build with --workspace (same feature set as every other build), then run the binary.
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--workspace", "--example", "ml_peers"], check=True)
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--quiet", "--release", "--workspace", "--example", "ml_peers"], check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(os.getcwd(), "target"))
     binary = os.path.join(target, "release", "examples", "ml_peers")
     out = subprocess.run([binary, DIR, str(REPEATS)], check=True, capture_output=True, text=True).stdout

@@ -4,8 +4,8 @@
 //! - Build: split on the dimension of widest spread at the median (`select_nth_unstable`),
 //!   down to leaves of at most `leaf_size` points; points are stored reordered, row-major, so a
 //!   leaf is one contiguous block. O(n log n) time, O(n·d) memory.
-//! - Query: depth-first, nearer child first, pruned with the incremental distance from the
-//!   query to each node's cell (Arya & Mount 1993), so the answer is exact.
+//! - Query: depth-first, nearer child first, pruned with the distance from the query to each
+//!   node's bounding box of its points (as scikit-learn's tree), so the answer is exact.
 //! - Distances are `sqrt(Σ_j (x_j − y_j)²)` summed over j in order, as scikit-learn's
 //!   `KDTree` computes them, so they match it bit for bit on the same points.
 //! - Batch queries run rayon over blocks of query rows; every row's answer depends on that row
@@ -36,9 +36,9 @@ pub struct KdTree {
     /// Per node: first and one-past-last stored point.
     start: Vec<u32>,
     end: Vec<u32>,
-    /// Per node: split dimension and value (inner nodes), children (`NO_CHILD` at leaves).
-    split_dim: Vec<u32>,
-    split_value: Vec<f64>,
+    /// Per node: the bounding box of its points, `dim` lows then `dim` highs.
+    bounds: Vec<f64>,
+    /// Per node: children (`NO_CHILD` at leaves).
     left: Vec<u32>,
     right: Vec<u32>,
 }
@@ -66,8 +66,7 @@ impl KdTree {
             index: Vec::new(),
             start: Vec::new(),
             end: Vec::new(),
-            split_dim: Vec::new(),
-            split_value: Vec::new(),
+            bounds: Vec::new(),
             left: Vec::new(),
             right: Vec::new(),
         };
@@ -97,6 +96,13 @@ impl KdTree {
         self.dim
     }
 
+    /// The stored points (len × dim), in the tree's leaf order (not the training order), for
+    /// exporters that need the training rows themselves.
+    pub fn points(&self) -> ndarray::ArrayView2<'_, f64> {
+        ndarray::ArrayView2::from_shape((self.index.len(), self.dim), &self.points)
+            .expect("points are len × dim")
+    }
+
     fn build_node(
         &mut self,
         points: &ArrayView2<'_, f64>,
@@ -107,15 +113,11 @@ impl KdTree {
         let node = self.start.len() as u32;
         self.start.push(offset as u32);
         self.end.push((offset + order.len()) as u32);
-        self.split_dim.push(0);
-        self.split_value.push(0.0);
         self.left.push(NO_CHILD);
         self.right.push(NO_CHILD);
-        if order.len() <= leaf_size {
-            return node;
-        }
-        // The dimension of widest spread.
+        // The bounding box, and the dimension of widest spread.
         let (mut best, mut spread) = (0, -1.0);
+        let mut highs = Vec::with_capacity(self.dim);
         for d in 0..self.dim {
             let (lo, hi) = order
                 .iter()
@@ -123,20 +125,20 @@ impl KdTree {
                     let v = points[[i as usize, d]];
                     (a.min(v), b.max(v))
                 });
+            self.bounds.push(lo);
+            highs.push(hi);
             if hi - lo > spread {
                 (best, spread) = (d, hi - lo);
             }
         }
-        if spread <= 0.0 {
+        self.bounds.extend(highs);
+        if order.len() <= leaf_size || spread <= 0.0 {
             return node; // all points equal: one leaf
         }
         let mid = order.len() / 2;
         order.select_nth_unstable_by(mid, |&a, &b| {
             points[[a as usize, best]].total_cmp(&points[[b as usize, best]])
         });
-        let value = points[[order[mid] as usize, best]];
-        self.split_dim[node as usize] = best as u32;
-        self.split_value[node as usize] = value;
         let (low, high) = order.split_at_mut(mid);
         let l = self.build_node(points, low, offset, leaf_size);
         let r = self.build_node(points, high, offset + mid, leaf_size);
@@ -152,19 +154,22 @@ impl KdTree {
         if k == 0 || self.is_empty() {
             return;
         }
-        let mut offsets = vec![0.0; self.dim];
-        self.search(0, query, k, best, &mut offsets, 0.0);
+        self.search(0, query, k, best);
     }
 
-    fn search(
-        &self,
-        node: u32,
-        query: &[f64],
-        k: usize,
-        best: &mut Vec<(f64, u32)>,
-        offsets: &mut [f64],
-        cell_distance: f64,
-    ) {
+    /// Squared distance from `query` to the bounding box of `node` (0 inside it).
+    fn box_distance(&self, node: usize, query: &[f64]) -> f64 {
+        let box_ = &self.bounds[node * 2 * self.dim..(node + 1) * 2 * self.dim];
+        let (lows, highs) = box_.split_at(self.dim);
+        let mut d2 = 0.0;
+        for ((q, lo), hi) in query.iter().zip(lows).zip(highs) {
+            let t = (lo - q).max(q - hi).max(0.0);
+            d2 += t * t;
+        }
+        d2
+    }
+
+    fn search(&self, node: u32, query: &[f64], k: usize, best: &mut Vec<(f64, u32)>) {
         let n = node as usize;
         if self.left[n] == NO_CHILD {
             for at in self.start[n] as usize..self.end[n] as usize {
@@ -180,20 +185,21 @@ impl KdTree {
             }
             return;
         }
-        let dim = self.split_dim[n] as usize;
-        let diff = query[dim] - self.split_value[n];
-        let (near, far) = if diff < 0.0 {
-            (self.left[n], self.right[n])
+        let (l, r) = (self.left[n], self.right[n]);
+        let (dl, dr) = (
+            self.box_distance(l as usize, query),
+            self.box_distance(r as usize, query),
+        );
+        let ((near, d_near), (far, d_far)) = if dl <= dr {
+            ((l, dl), (r, dr))
         } else {
-            (self.right[n], self.left[n])
+            ((r, dr), (l, dl))
         };
-        self.search(near, query, k, best, offsets, cell_distance);
-        let old = offsets[dim];
-        let far_distance = cell_distance - old * old + diff * diff;
-        if best.len() < k || far_distance <= best[best.len() - 1].0 {
-            offsets[dim] = diff;
-            self.search(far, query, k, best, offsets, far_distance);
-            offsets[dim] = old;
+        if best.len() < k || d_near <= best[best.len() - 1].0 {
+            self.search(near, query, k, best);
+        }
+        if best.len() < k || d_far <= best[best.len() - 1].0 {
+            self.search(far, query, k, best);
         }
     }
 

@@ -6,25 +6,19 @@ impl KdTree {
     /// Original indices of the stored points within Euclidean distance `radius` of `query`
     /// (inclusive: squared distance ≤ radius², scikit-learn's `radius_neighbors`), written into
     /// `out` (cleared first) in tree order. Exact: cells farther than the radius are pruned by
-    /// the incremental cell distance, as in the k-nearest search.
+    /// the node bounding boxes, as in the k-nearest search.
     pub fn within_radius(&self, query: &[f64], radius: f64, out: &mut Vec<u32>) {
         out.clear();
         if self.is_empty() {
             return;
         }
-        let mut offsets = vec![0.0; self.dim];
-        self.radius_search(0, query, radius * radius, out, &mut offsets, 0.0);
+        let radius2 = radius * radius;
+        if self.box_distance(0, query) <= radius2 {
+            self.radius_search(0, query, radius2, out);
+        }
     }
 
-    fn radius_search(
-        &self,
-        node: u32,
-        query: &[f64],
-        radius2: f64,
-        out: &mut Vec<u32>,
-        offsets: &mut [f64],
-        cell_distance: f64,
-    ) {
+    fn radius_search(&self, node: u32, query: &[f64], radius2: f64, out: &mut Vec<u32>) {
         let n = node as usize;
         if self.left[n] == NO_CHILD {
             for at in self.start[n] as usize..self.end[n] as usize {
@@ -40,20 +34,12 @@ impl KdTree {
             }
             return;
         }
-        let dim = self.split_dim[n] as usize;
-        let diff = query[dim] - self.split_value[n];
-        let (near, far) = if diff < 0.0 {
-            (self.left[n], self.right[n])
-        } else {
-            (self.right[n], self.left[n])
-        };
-        self.radius_search(near, query, radius2, out, offsets, cell_distance);
-        let old = offsets[dim];
-        let far_distance = cell_distance - old * old + diff * diff;
-        if far_distance <= radius2 {
-            offsets[dim] = diff;
-            self.radius_search(far, query, radius2, out, offsets, far_distance);
-            offsets[dim] = old;
+        for child in [self.left[n], self.right[n]] {
+            // The box distance never exceeds the distance to any point inside (monotone
+            // rounding), so the pruning is exact.
+            if self.box_distance(child as usize, query) <= radius2 {
+                self.radius_search(child, query, radius2, out);
+            }
         }
     }
 }

@@ -36,9 +36,10 @@ pub fn average_path_length(n: usize) -> f64 {
 /// A fitted isolation forest over feature rows: all trees' nodes in flat parallel arrays
 /// (struct of arrays), each tree stored depth-first from its root.
 ///
-/// A leaf points to itself on both sides, so scoring walks every tree a fixed number of steps
-/// (its depth) with no test for leaves: each step is a branch-free child pick,
-/// `children[2 n + (x[feature[n]] > threshold[n])]`, over a block of rows at a time.
+/// Nodes are stored breadth-first per tree with the right child right after the left, and a
+/// leaf points to itself with an unpassable threshold, so scoring walks every tree a fixed
+/// number of steps (its depth) with no test for leaves: each step is a branch-free pick,
+/// `left[n] + (x[feature[n]] > threshold[n])`, over a block of rows at a time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IsolationForest {
     /// Columns of the rows it scores.
@@ -51,12 +52,33 @@ pub struct IsolationForest {
     depth: Vec<u32>,
     /// Split feature per node (0 at a leaf).
     feature: Vec<u32>,
-    /// Split threshold per node: left when `x <= threshold` (0 at a leaf).
+    /// Split threshold per node: left when `x <= threshold` (`f64::MAX` at a leaf).
     threshold: Vec<f64>,
-    /// Left and right child of node n at `2 n` and `2 n + 1` (a leaf's are itself).
-    children: Vec<u32>,
+    /// Left child per node; the right child is `left + 1` (a leaf's left is itself).
+    left: Vec<u32>,
     /// Path length credited at a leaf: its depth + c(training samples there) (0 inside).
     path: Vec<f64>,
+}
+
+/// One node of a fitted tree, as [`IsolationForest::tree_nodes`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ForestNode {
+    /// `x[feature] <= threshold` goes to `left`, otherwise to `right` (ids local to the tree).
+    Split {
+        /// Feature column.
+        feature: usize,
+        /// Split threshold.
+        threshold: f64,
+        /// Left child.
+        left: usize,
+        /// Right child.
+        right: usize,
+    },
+    /// A leaf credited with this path length (depth + c(samples)).
+    Leaf {
+        /// The path length.
+        path: f64,
+    },
 }
 
 /// One tree as explicit node arrays (scikit-learn's `tree_` layout), for
@@ -160,30 +182,45 @@ impl IsolationForest {
             depth: Vec::new(),
             feature: Vec::new(),
             threshold: Vec::new(),
-            children: Vec::new(),
+            left: Vec::new(),
             path: Vec::new(),
         }
     }
 
     /// Appends one tree (nodes indexed from 0, root first; `LEAF` marks leaves, whose
-    /// `value` is the path length credited there, `depth` is the depth of each node).
+    /// `value` is the path length credited there), renumbered breadth-first so that each
+    /// right child follows its left sibling.
     fn push_tree(&mut self, tree: &Nodes) {
         let offset = self.feature.len() as u32;
         self.roots.push(offset);
         self.depth
             .push(tree.depth.iter().copied().max().unwrap_or(0));
-        for node in 0..tree.feature.len() {
-            let at = offset + node as u32;
+        let count = tree.feature.len();
+        // order[i] = the original node stored at position i; left children placed in pairs.
+        let mut order = Vec::with_capacity(count);
+        let mut position = vec![0_u32; count];
+        order.push(0_usize);
+        let mut next = 0;
+        while next < order.len() {
+            let node = order[next];
+            if tree.feature[node] != LEAF {
+                position[tree.left[node] as usize] = order.len() as u32;
+                order.push(tree.left[node] as usize);
+                position[tree.right[node] as usize] = order.len() as u32;
+                order.push(tree.right[node] as usize);
+            }
+            next += 1;
+        }
+        for (at, &node) in order.iter().enumerate() {
             if tree.feature[node] == LEAF {
                 self.feature.push(0);
-                self.threshold.push(0.0);
-                self.children.extend([at, at]);
+                self.threshold.push(f64::MAX);
+                self.left.push(offset + at as u32);
                 self.path.push(tree.value[node]);
             } else {
                 self.feature.push(tree.feature[node]);
                 self.threshold.push(tree.value[node]);
-                self.children
-                    .extend([offset + tree.left[node], offset + tree.right[node]]);
+                self.left.push(offset + position[tree.left[node] as usize]);
                 self.path.push(0.0);
             }
         }
@@ -275,6 +312,36 @@ impl IsolationForest {
         self.feature.len()
     }
 
+    /// Tree `tree`'s nodes (ids local to the tree, root = 0), for exporters: each node is
+    /// either a split (`x[feature] <= threshold` goes left) or a leaf crediting `path`
+    /// (its depth + c(training samples there)).
+    ///
+    /// # Panics
+    /// When `tree >= n_estimators()`.
+    pub fn tree_nodes(&self, tree: usize) -> Vec<ForestNode> {
+        let start = self.roots[tree] as usize;
+        let end = self
+            .roots
+            .get(tree + 1)
+            .map_or(self.feature.len(), |r| *r as usize);
+        (start..end)
+            .map(|k| {
+                let left = self.left[k] as usize;
+                let right = left + 1;
+                if left == k {
+                    ForestNode::Leaf { path: self.path[k] }
+                } else {
+                    ForestNode::Split {
+                        feature: self.feature[k] as usize,
+                        threshold: self.threshold[k],
+                        left: left - start,
+                        right: right - start,
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// Anomaly scores `2^(−E[h(x)] / c(max_samples))` (scikit-learn's `-score_samples`), in
     /// (0, 1]; rayon over blocks of rows, each tree walked for a whole block at a time.
     pub fn score_rows(&self, rows: ArrayView2<'_, f64>) -> Vec<f64> {
@@ -302,7 +369,7 @@ impl IsolationForest {
                         for (j, node) in at[..m].iter_mut().enumerate() {
                             let k = *node as usize;
                             let x = block_rows[j * d + self.feature[k] as usize];
-                            *node = self.children[2 * k + usize::from(x > self.threshold[k])];
+                            *node = self.left[k] + u32::from(x > self.threshold[k]);
                         }
                     }
                     for (depth, node) in depths[..m].iter_mut().zip(&at[..m]) {

@@ -28,7 +28,7 @@ use crate::error::{Result, TrainError};
 use crate::features::{FeatureParams, FeatureValid, PointFamily, PointScorer, RowModel};
 use crate::space::{Dim, Space};
 
-pub use forest::{IsolationForest, TreeArrays, average_path_length};
+pub use forest::{ForestNode, IsolationForest, TreeArrays, average_path_length};
 
 /// Rows per tree: scikit-learn's `"auto"` (min(256, n)), a count, or a fraction of the rows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@ use crate::linalg::symmetric_eigen;
 
 /// Smallest component weight a score divides by: a component with no variance (constant or
 /// collinear training data) gives a large finite score instead of an infinity.
-const WEIGHT_FLOOR: f64 = 1e-12;
+pub const WEIGHT_FLOOR: f64 = 1e-12;
 
 /// What the fit needs to know.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -31,7 +31,7 @@ use crate::features::{FeatureParams, FeatureValid, PointFamily, PointScorer, Row
 use crate::scores::Scores;
 use crate::space::{Dim, Space};
 
-pub use self::core::{PcaFitError, PcaSettings, PcaState};
+pub use self::core::{PcaFitError, PcaSettings, PcaState, WEIGHT_FLOOR};
 
 /// Default window of subsequence PCA.
 pub const SUBSEQUENCE_WINDOW: usize = 32;

@@ -1,0 +1,172 @@
+//! ONNX export of fitted vigil detectors.
+//!
+//! Every exported graph takes one input and gives two outputs, names stable across versions:
+//! - `x`: float32 `[batch, window, channels]`, the last `window` rows of the series (oldest
+//!   first); the graph scores the LAST row of each window, as vigil scores that row.
+//! - `score`: float32 `[batch]`, vigil's score of that row (0 when a feature it needs is
+//!   missing or non-finite, as vigil scores invalid rows).
+//! - `is_anomaly`: bool `[batch]`, `score >= threshold` (vigil's convention), decided in
+//!   float64 inside the graph.
+//!
+//! `metadata_props` carry `vigil.version`, `vigil.family`, `vigil.threshold`,
+//! `vigil.input_window`, `vigil.channels` and, when given, `vigil.dataset_fingerprint`.
+//! The ONNX protobuf messages are private to this crate; callers get bytes.
+//!
+//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python):
+//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow;
+//!   |Δscore| ≤ 1e-5 (measured ≤ 1.5e-7). With plain window/lag features the float32 split
+//!   thresholds are exact (every float32 input branches as in vigil).
+//! - `knn`: stored training rows, Euclidean distances, TopK; |Δscore| ≤ 1e-5 (measured ≤ 2.3e-7).
+//! - `pca`, `subsequence_pca` (max_fill = 0): PyOD's score; |Δ| ≤ 1e-5 + 1e-6 × |score|
+//!   (scores reach 1e5; the float32 output alone is 6e-8 relative).
+//! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
+//!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
+//! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
+//!   [`unsupported_reason`].
+
+mod features;
+mod graph;
+mod iforest;
+mod point;
+mod proto;
+
+use serde::Serialize;
+use vigil_train::FittedModel;
+
+pub use features::input_window;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The family (or its feature transform) has no ONNX form.
+    #[error("{family} cannot be exported to ONNX: {reason}")]
+    Unsupported {
+        /// The family or part that cannot map.
+        family: String,
+        /// Why.
+        reason: String,
+    },
+    /// A parameter of the export itself is bad.
+    #[error("export parameter {name}: {reason} (hint: {hint})")]
+    Param {
+        /// The parameter.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+        /// How to fix it.
+        hint: &'static str,
+    },
+}
+
+/// What every export needs besides the fitted model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOptions {
+    /// `is_anomaly = score >= threshold`.
+    pub threshold: f64,
+    /// Fingerprint of the training data, written to `metadata_props` when given.
+    pub dataset_fingerprint: Option<String>,
+}
+
+/// An exported model: the ONNX bytes and how to feed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OnnxModel {
+    /// Serialised `ModelProto`.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    /// The family's catalog name.
+    pub family: String,
+    /// Rows per input window (`x` is `[batch, input_window, channels]`).
+    pub input_window: usize,
+    /// Channels per row.
+    pub channels: usize,
+    /// Feature columns the graph builds from each window.
+    pub feature_dim: usize,
+    /// Graph nodes.
+    pub nodes: usize,
+    /// Float32 tolerance this family's parity test holds on `score`: `|Δ| ≤ score_tolerance
+    /// + relative_tolerance × |score|`.
+    pub score_tolerance: f64,
+    /// Relative part of the tolerance (0 for families whose scores stay near 1).
+    pub relative_tolerance: f64,
+}
+
+/// Exports `model` with `options`, or says why its family cannot map.
+pub fn export(model: &FittedModel, options: &ExportOptions) -> Result<OnnxModel, ExportError> {
+    check_options(options)?;
+    match model {
+        FittedModel::IsolationForest(m) => iforest::export(m, options),
+        FittedModel::Knn(m) => point::export_knn(m, options),
+        FittedModel::Pca(m) => point::export_pca(m, options, "pca"),
+        FittedModel::SubsequencePca(m) => point::export_pca(m, options, "subsequence_pca"),
+        other => Err(ExportError::Unsupported {
+            family: other.kind().name().to_string(),
+            reason: unsupported_reason(other),
+        }),
+    }
+}
+
+/// Why a family has no ONNX export (yet), for `spec.json` and errors.
+pub fn unsupported_reason(model: &FittedModel) -> String {
+    match model {
+        FittedModel::IsolationForest(m) => {
+            features::unsupported(&m.features).unwrap_or_else(|| "exportable".to_string())
+        }
+        FittedModel::SeasonalEsd(_) | FittedModel::SeasonalEsdSliding(_) => {
+            "STL decomposition and the generalised ESD test iterate over the whole series; they \
+             have no fixed-window tensor form"
+                .to_string()
+        }
+        FittedModel::Arima(_) | FittedModel::Cusum(_) | FittedModel::AnomalyLikelihood(_) => {
+            "the score is a recursion over the full history (state carried row to row), not a \
+             function of a fixed input window"
+                .to_string()
+        }
+        _ => "not mapped to ONNX yet in this version of vigil-export".to_string(),
+    }
+}
+
+fn check_options(options: &ExportOptions) -> Result<(), ExportError> {
+    if options.threshold.is_nan() {
+        return Err(ExportError::Param {
+            name: "threshold",
+            reason: "NaN".to_string(),
+            hint: "pass the threshold chosen on validation data (score >= threshold alerts)",
+        });
+    }
+    Ok(())
+}
+
+/// `metadata_props` shared by every family.
+pub(crate) fn metadata(
+    family: &str,
+    options: &ExportOptions,
+    input_window: usize,
+    channels: usize,
+) -> Vec<(String, String)> {
+    let mut m = vec![
+        (
+            "vigil.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        ("vigil.family".to_string(), family.to_string()),
+        (
+            "vigil.threshold".to_string(),
+            format!("{:?}", options.threshold),
+        ),
+        ("vigil.input_window".to_string(), input_window.to_string()),
+        ("vigil.channels".to_string(), channels.to_string()),
+        (
+            "vigil.inputs".to_string(),
+            "x: float32 [batch, window, channels], oldest row first; the last row is scored"
+                .to_string(),
+        ),
+        (
+            "vigil.outputs".to_string(),
+            "score: float32 [batch]; is_anomaly: bool [batch] = score >= threshold".to_string(),
+        ),
+    ];
+    if let Some(f) = &options.dataset_fingerprint {
+        m.push(("vigil.dataset_fingerprint".to_string(), f.clone()));
+    }
+    m
+}
