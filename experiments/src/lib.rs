@@ -6,6 +6,8 @@
 //! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
 //! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
+//! * [`retrain`]: the retraining job (`vigil retrain`): challenger vs champion on one period.
+//! * [`gate`]: the CI accuracy gate (`vigil gate`): fixed parameters against a baseline.
 //! * [`report`]: the run as the report crate's input, rendered to one HTML file.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -13,8 +15,10 @@
 pub mod data;
 pub mod ensemble;
 pub mod error;
+pub mod gate;
 pub mod metrics;
 pub mod report;
+pub mod retrain;
 pub mod runner;
 pub mod search;
 pub mod spec;

@@ -1154,7 +1154,20 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             }
         }
         metrics.insert(format!("validation_{}", objective.name()), entry.validation);
-        let threshold = metrics.get("threshold").copied().unwrap_or(f64::NAN);
+        // One dataset: its threshold; several: the first dataset's (each dataset's own is in
+        // the metrics as `DATASET.threshold`). Under the series scope this is the mean of the
+        // per-series thresholds; the fitted state holds one model per series.
+        let threshold = metrics
+            .get("threshold")
+            .or_else(|| {
+                metrics
+                    .iter()
+                    .find(|(k, v)| k.ends_with(".threshold") && v.is_finite())
+                    .map(|(_, v)| v)
+            })
+            .copied()
+            .filter(|v| v.is_finite())
+            .unwrap_or(0.0);
         let version = registry.register_version(&NewVersion {
             model: name.to_string(),
             run_id: None,

@@ -445,7 +445,7 @@ pub fn load_spec(path: &Path) -> Result<Spec> {
     Ok(spec)
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -455,7 +455,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn hint_for(message: &str) -> String {
+pub(crate) fn hint_for(message: &str) -> String {
     if message.contains("unknown field") {
         "remove or rename the key; the expected keys are listed above (see experiments/specs/quickstart.toml for a complete example)".into()
     } else if message.contains("unknown variant") {

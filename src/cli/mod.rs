@@ -7,13 +7,17 @@ use clap::{Parser, Subcommand};
 
 pub mod datasets;
 pub mod eval;
+pub mod gate;
 pub mod pull;
 pub mod registry;
 pub mod report;
+pub mod retrain;
 pub mod run;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
+/// Exit code for a failed quality gate (`vigil gate`).
+pub const EXIT_GATE_FAILED: u8 = 1;
 /// Exit code for an error (bad input, IO, a broken invariant).
 pub const EXIT_ERROR: u8 = 2;
 
@@ -42,6 +46,12 @@ pub enum Command {
     /// Run an experiment spec: tune every family in parallel, build ensembles, test once,
     /// register the best models and write the report.
     Run(run::RunArgs),
+    /// The CI accuracy gate: evaluate fixed parameters and compare with a baseline (exit 1
+    /// when a watched metric got worse beyond its tolerance).
+    Gate(gate::GateArgs),
+    /// The retraining job: train a challenger, judge it and the champion on the same recent
+    /// period, promote only when better by the margin.
+    Retrain(retrain::RetrainArgs),
     /// Re-render an experiment report from the registry, or a registered version's model card.
     Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
@@ -55,6 +65,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args),
         Command::Registry(args) => registry::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Gate(args) => gate::run(&args),
+        Command::Retrain(args) => retrain::run(&args),
         Command::Report(args) => report::run(&args),
     }
 }

@@ -1,0 +1,523 @@
+//! The retraining job behind `vigil retrain SPEC`: train and tune a challenger exactly as the
+//! experiment spec says, evaluate the registered `champion` and the challenger on the **same**
+//! recent labelled period, and move `champion` only when the challenger is better on the
+//! objective by the stated margin without breaking the constraints.
+//!
+//! Both sides are judged the same way: each version's fitted state (`fitted.json`, one fitted
+//! model per series) scores the whole window; the threshold is fitted by the spec's policy on
+//! the window's validation rows and applied to its test rows (deployable metrics). The
+//! champion's numbers are therefore on today's data, not copied from its registration.
+//!
+//! Safe from cron: a window already trained on (same data fingerprints) is re-judged, not
+//! retrained, so a second run changes nothing; the alias move is a compare-and-set on the
+//! champion seen at the start, so two concurrent runs cannot both promote; any error before
+//! the move leaves the champion untouched. `dry_run` trains in a scratch registry and moves
+//! nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use vigil_eval::{EvalConfig, EvalSeries, evaluate};
+use vigil_registry::{ExpectedAlias, ModelVersion, Registry};
+use vigil_train::FittedModel;
+
+use crate::data::{PreparedDataset, prepare};
+use crate::error::{ExperimentError, Result};
+use crate::metrics::{MetricMap, MetricName, macro_average, of_evaluation};
+use crate::runner::{RunOptions, run};
+use crate::spec::{Spec, ThresholdScope, hint_for, line_col};
+
+/// The alias the job manages.
+pub const CHAMPION: &str = "champion";
+
+/// A retrain spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrainSpec {
+    /// The job's name (shown in the audit log).
+    pub name: String,
+    /// The experiment spec that trains the challenger (relative to this file).
+    #[serde(default)]
+    pub experiment: Option<PathBuf>,
+    /// Or the experiment inline.
+    #[serde(default)]
+    pub inline: Option<Spec>,
+    /// How much better (oriented, in the objective's units) the challenger must be.
+    #[serde(default)]
+    pub margin: f64,
+    /// Comparison report path (default `reports/retrain-NAME.html`).
+    #[serde(default)]
+    pub report: Option<PathBuf>,
+}
+
+/// A loaded retrain job.
+#[derive(Debug, Clone)]
+pub struct Retrain {
+    /// The job spec.
+    pub spec: RetrainSpec,
+    /// The experiment (paths resolved).
+    pub experiment: Spec,
+}
+
+fn invalid(origin: &str, key: &str, message: String, hint: &str) -> ExperimentError {
+    ExperimentError::SpecInvalid {
+        file: origin.into(),
+        key: key.into(),
+        message,
+        hint: hint.into(),
+    }
+}
+
+/// Reads a retrain spec and its experiment; relative paths resolve against its folder.
+pub fn load_retrain(path: &Path) -> Result<Retrain> {
+    let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+        hint: "check the retrain spec path".into(),
+    })?;
+    let origin = path.display().to_string();
+    let spec: RetrainSpec = toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+        ExperimentError::SpecSyntax {
+            file: origin.clone(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+            hint: hint_for(e.message()).replace(
+                "experiments/specs/quickstart.toml",
+                "experiments/specs/retrain.toml",
+            ),
+        }
+    })?;
+    vigil_registry::validate_name("retrain job", &spec.name).map_err(|e| {
+        invalid(
+            &origin,
+            "name",
+            e.to_string(),
+            "use letters, digits, '.', '_' and '-'",
+        )
+    })?;
+    if !spec.margin.is_finite() || spec.margin < 0.0 {
+        return Err(invalid(
+            &origin,
+            "margin",
+            format!("{} is not a non-negative number", spec.margin),
+            "e.g. margin = 0.01",
+        ));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &Path| {
+        if p.is_relative() {
+            base.join(p)
+        } else {
+            p.to_path_buf()
+        }
+    };
+    let experiment = match (&spec.experiment, &spec.inline) {
+        (Some(file), None) => crate::spec::load_spec(&resolve(file))?,
+        (None, Some(inline)) => {
+            let mut inline = inline.clone();
+            inline.check(&origin)?;
+            for data in &mut inline.datasets {
+                for p in [&mut data.path, &mut data.labels].into_iter().flatten() {
+                    *p = resolve(p);
+                }
+            }
+            inline
+        }
+        _ => {
+            return Err(invalid(
+                &origin,
+                "experiment",
+                "give exactly one of `experiment` (a spec file) and an inline [inline] spec".into(),
+                "e.g. experiment = \"quickstart.toml\"",
+            ));
+        }
+    };
+    if experiment.ensemble.is_some() {
+        return Err(invalid(
+            &origin,
+            "experiment.ensemble",
+            "the retraining job promotes single-family models; this experiment builds ensembles"
+                .into(),
+            "remove the [ensemble] table from the experiment the job trains",
+        ));
+    }
+    Ok(Retrain { spec, experiment })
+}
+
+/// One side's numbers on the shared period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Side {
+    /// Registered version.
+    pub version: i64,
+    /// Family.
+    pub family: String,
+    /// The detector spec.
+    pub params: serde_json::Value,
+    /// Test metrics over the window (macro over datasets).
+    pub metrics: MetricMap,
+    /// Test metrics per series.
+    pub per_series: BTreeMap<String, MetricMap>,
+}
+
+/// What the job decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// `champion` moved to the challenger (or would have, in a dry run).
+    Promoted,
+    /// The champion stays.
+    Kept,
+}
+
+/// The outcome of one job run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetrainOutcome {
+    /// Model name.
+    pub model: String,
+    /// The decision.
+    pub decision: Decision,
+    /// Why, with both sets of numbers (also the alias move's reason).
+    pub reason: String,
+    /// The champion before the run (None: there was none).
+    pub champion: Option<Side>,
+    /// The challenger.
+    pub challenger: Side,
+    /// True when the challenger was trained by this run (false: the window was seen before).
+    pub trained: bool,
+    /// True when the alias actually moved.
+    pub moved: bool,
+    /// The objective.
+    pub objective: MetricName,
+    /// Data: (name, fingerprint, series).
+    pub data: Vec<(String, String, usize)>,
+}
+
+fn state_of(registry: &Registry, version: &ModelVersion) -> Result<BTreeMap<String, FittedModel>> {
+    let artifact = version
+        .artifacts
+        .iter()
+        .find(|a| a.name == version.state_artifact)
+        .ok_or_else(|| ExperimentError::NothingToChoose {
+            message: format!(
+                "{} v{} has no {} artifact",
+                version.model, version.version, version.state_artifact
+            ),
+            hint: "register versions with `vigil run`".into(),
+        })?;
+    let bytes = registry.read_artifact(&artifact.artifact.sha256)?;
+    serde_json::from_slice(&bytes).map_err(|e| ExperimentError::NothingToChoose {
+        message: format!(
+            "{} v{}: fitted.json is not a map of fitted single-family models: {e}",
+            version.model, version.version
+        ),
+        hint: "the retraining job compares single-family versions (not ensembles)".into(),
+    })
+}
+
+/// Scores every series with the version's fitted models and evaluates the test rows with the
+/// threshold fitted on the validation rows.
+fn judge(
+    spec: &Spec,
+    data: &[PreparedDataset],
+    registry: &Registry,
+    version: &ModelVersion,
+) -> Result<Side> {
+    let models = state_of(registry, version)?;
+    let config = EvalConfig {
+        threshold: spec.threshold,
+        alert: spec.alert.clone(),
+        early_ms: spec.early_seconds * 1000,
+        baseline_seed: spec.seed,
+        ..EvalConfig::default()
+    };
+    let mut per_series = BTreeMap::new();
+    let mut per_dataset = Vec::new();
+    for d in data {
+        let mut scored = Vec::new();
+        for s in &d.series {
+            let key = s.key();
+            let model = models.get(&key).ok_or_else(|| ExperimentError::Selection {
+                dataset: d.name.clone(),
+                message: format!(
+                    "{} v{} has no fitted model for series {key}",
+                    version.model, version.version
+                ),
+                hint: "the champion was trained on other series; retrain with the same series selection".into(),
+            })?;
+            let scores = model
+                .score(&s.series)
+                .map_err(|e| ExperimentError::Detector {
+                    family: format!("{} v{} on {key}", version.model, version.version),
+                    source: Box::new(e),
+                })?;
+            scored.push((
+                s,
+                scores.values,
+                s.windows_in(&s.split.validation),
+                s.windows_in(&s.test_rows()),
+            ));
+        }
+        let part = |s: &crate::data::PreparedSeries,
+                    scores: &'_ [f64],
+                    rows: std::ops::Range<usize>,
+                    windows: &'_ [vigil_eval::Window]|
+         -> (Vec<f64>, Vec<i64>, Vec<vigil_eval::Window>) {
+            (
+                scores[rows.clone()].to_vec(),
+                s.series.timestamps[rows].to_vec(),
+                windows.to_vec(),
+            )
+        };
+        let parts: Vec<_> = scored
+            .iter()
+            .map(|(s, scores, vw, tw)| {
+                (
+                    s.key(),
+                    part(s, scores, s.split.validation.clone(), vw),
+                    part(s, scores, s.test_rows(), tw),
+                )
+            })
+            .collect();
+        match spec.threshold_scope {
+            ThresholdScope::Series => {
+                let mut maps = Vec::new();
+                for (key, val, test) in &parts {
+                    match evaluate(&[view(val)], &[view(test)], &config) {
+                        Ok(e) => {
+                            let m = of_evaluation(&e);
+                            per_series.insert(key.clone(), m.clone());
+                            maps.push(m);
+                        }
+                        Err(e) => tracing::warn!(series = %key, "evaluation failed: {e}"),
+                    }
+                }
+                per_dataset.push(macro_average(&maps));
+            }
+            ThresholdScope::Corpus => {
+                let vals: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.1)).collect();
+                let tests: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.2)).collect();
+                let e = evaluate(&vals, &tests, &config)?;
+                per_dataset.push(of_evaluation(&e));
+                let mut fixed = config.clone();
+                fixed.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed {
+                    value: e.fitted.value,
+                };
+                for (key, _, test) in &parts {
+                    if let Ok(one) = evaluate(&[], &[view(test)], &fixed) {
+                        per_series.insert(key.clone(), of_evaluation(&one));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Side {
+        version: version.version,
+        family: version
+            .spec
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("?")
+            .to_string(),
+        params: version.spec.clone(),
+        metrics: macro_average(&per_dataset),
+        per_series,
+    })
+}
+
+type Part = (Vec<f64>, Vec<i64>, Vec<vigil_eval::Window>);
+
+fn view(p: &Part) -> EvalSeries<'_> {
+    EvalSeries {
+        scores: &p.0,
+        windows: &p.2,
+        timestamps: &p.1,
+        incident_severities: None,
+    }
+}
+
+fn fingerprints(data: &[PreparedDataset]) -> Vec<String> {
+    let mut f: Vec<String> = data.iter().map(|d| d.fingerprint.clone()).collect();
+    f.sort();
+    f
+}
+
+fn summary(objective: MetricName, spec: &Spec, m: &MetricMap) -> String {
+    let get = |n: MetricName| m.get(n.name()).copied().unwrap_or(f64::NAN);
+    let mut parts = vec![format!("{objective} {:.4}", get(objective))];
+    for c in &spec.objective.constraints {
+        parts.push(format!("{} {:.4}", c.metric, get(c.metric)));
+    }
+    parts.join(", ")
+}
+
+/// Runs the job once. `registry_url` overrides the experiment's registry.
+pub fn retrain(
+    job: &Retrain,
+    registry_url: Option<&str>,
+    dry_run: bool,
+    threads: Option<usize>,
+) -> Result<RetrainOutcome> {
+    let spec = &job.experiment;
+    let url = registry_url.map_or_else(|| spec.registry.url.clone(), str::to_string);
+    let registry = Registry::open(&url)?;
+    let model = spec.model_name();
+    let data: Vec<PreparedDataset> = spec
+        .datasets
+        .iter()
+        .map(|d| prepare(d, &spec.split))
+        .collect::<Result<_>>()?;
+    let window = fingerprints(&data);
+    let objective = spec.objective.metric;
+
+    // The champion as seen now: the compare-and-set precondition of the move.
+    let champion_version = registry
+        .aliases(&model)
+        .ok()
+        .and_then(|a| a.get(CHAMPION).copied());
+
+    // The challenger: a version already trained on this exact window, or a new one.
+    let existing = registry
+        .versions(&model)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| v.created_by == format!("vigil run {}", spec.name))
+        .filter(|v| {
+            let mut f: Vec<String> = v.datasets.iter().map(|d| d.fingerprint.clone()).collect();
+            f.sort();
+            f == window
+        })
+        .max_by_key(|v| v.version);
+    let scratch = tempfile::tempdir().map_err(|e| ExperimentError::Io {
+        path: std::env::temp_dir(),
+        message: format!("cannot create a scratch directory: {e}"),
+        hint: "check that TMPDIR is writable".into(),
+    })?;
+    let (challenger_version, challenger_registry, trained) = match existing {
+        Some(v) => {
+            tracing::info!(model = %model, version = v.version, "this window was trained on before: re-judging it");
+            (v, None, false)
+        }
+        None => {
+            let train_url = if dry_run {
+                format!("sqlite://{}", scratch.path().join("dry-run.db").display())
+            } else {
+                url.clone()
+            };
+            let options = RunOptions {
+                registry_url: Some(train_url.clone()),
+                threads,
+                ..RunOptions::default()
+            };
+            let outcome = run(spec, &options)?;
+            let Some((name, number)) = outcome.versions.first().cloned() else {
+                return Err(ExperimentError::NothingToChoose {
+                    message: "the experiment registered no model (nothing met the constraints on validation)".into(),
+                    hint: "relax the constraints or add families; the champion is untouched".into(),
+                });
+            };
+            let reg = Registry::open(&train_url)?;
+            let v = reg.resolve(&vigil_registry::ModelRef::Version(name, number))?;
+            (v, if dry_run { Some(reg) } else { None }, true)
+        }
+    };
+    let challenger_reg = challenger_registry.as_ref().unwrap_or(&registry);
+    let challenger = judge(spec, &data, challenger_reg, &challenger_version)?;
+    let champion = match champion_version {
+        Some(c) => {
+            let v = registry.resolve(&vigil_registry::ModelRef::Version(model.clone(), c))?;
+            Some(judge(spec, &data, &registry, &v)?)
+        }
+        None => None,
+    };
+
+    let get = |m: &MetricMap, n: MetricName| m.get(n.name()).copied().unwrap_or(f64::NAN);
+    let challenger_value = get(&challenger.metrics, objective);
+    let broken: Vec<String> = spec
+        .objective
+        .constraints
+        .iter()
+        .filter(|c| !c.holds(get(&challenger.metrics, c.metric)))
+        .map(|c| format!("{} = {:.4}", c.metric, get(&challenger.metrics, c.metric)))
+        .collect();
+    let ch_text = format!(
+        "challenger v{}{} ({}): {}",
+        challenger.version,
+        if challenger_registry.is_some() {
+            " (dry run, unregistered)"
+        } else {
+            ""
+        },
+        challenger.family,
+        summary(objective, spec, &challenger.metrics)
+    );
+    // In a dry run the challenger lives in a scratch registry: its number is not comparable.
+    let scratch_challenger = challenger_registry.is_some();
+    let (decision, reason) = match &champion {
+        Some(c) if !scratch_challenger && c.version == challenger.version => (
+            Decision::Kept,
+            format!(
+                "the challenger v{} is already the champion; {ch_text}",
+                c.version
+            ),
+        ),
+        _ if !broken.is_empty() => (
+            Decision::Kept,
+            format!("{ch_text}; breaks the constraints ({})", broken.join(", ")),
+        ),
+        None if challenger_value.is_finite() => {
+            (Decision::Promoted, format!("no champion yet; {ch_text}"))
+        }
+        None => (
+            Decision::Kept,
+            format!("{ch_text}; the objective is undefined"),
+        ),
+        Some(c) => {
+            let champ_value = get(&c.metrics, objective);
+            let gain = objective.oriented(challenger_value) - objective.oriented(champ_value);
+            let both = format!(
+                "{ch_text} vs champion v{} ({}): {}; gain {gain:+.4}, margin {}",
+                c.version,
+                c.family,
+                summary(objective, spec, &c.metrics),
+                job.spec.margin
+            );
+            if challenger_value.is_finite()
+                && (gain >= job.spec.margin || !champ_value.is_finite())
+                && gain > 0.0
+            {
+                (Decision::Promoted, format!("promoted: {both}"))
+            } else {
+                (Decision::Kept, format!("kept: {both}"))
+            }
+        }
+    };
+    let mut moved = false;
+    if decision == Decision::Promoted && !dry_run {
+        registry.move_alias(
+            &model,
+            CHAMPION,
+            challenger.version,
+            ExpectedAlias::from_current(champion_version),
+            &format!("vigil retrain {}", job.spec.name),
+            &reason,
+        )?;
+        moved = true;
+    }
+    Ok(RetrainOutcome {
+        model,
+        decision,
+        reason,
+        champion,
+        challenger,
+        trained,
+        moved,
+        objective,
+        data: data
+            .iter()
+            .map(|d| (d.name.clone(), d.fingerprint.clone(), d.series.len()))
+            .collect(),
+    })
+}

@@ -1,0 +1,353 @@
+//! End-to-end tests of the operations verbs: `vigil gate` (the CI accuracy gate) and
+//! `vigil retrain` (the monthly retraining job).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared_datasets() -> PathBuf {
+    let path = std::env::var_os("VIGIL_SHARED_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    assert!(
+        path.join("nab").is_dir(),
+        "shared datasets not found at {}; set VIGIL_SHARED_DATASETS",
+        path.display()
+    );
+    path
+}
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("VIGIL_REGISTRY")
+        .output()
+        .expect("run vigil")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn specs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/specs")
+}
+
+/// The shipped gate spec, copied into `dir` with the data path and the committed baseline
+/// made absolute, and `edit` applied.
+fn gate_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let original = std::fs::read_to_string(specs().join("gate.toml")).unwrap();
+    let nab = shared_datasets().join("nab");
+    let copy = original
+        .replace(
+            "path = \"../../../shared/datasets/nab\"",
+            &format!("path = {:?}", nab.display().to_string()),
+        )
+        .replace(
+            "path = \"gate-baseline.json\"",
+            &format!(
+                "path = {:?}",
+                specs().join("gate-baseline.json").display().to_string()
+            ),
+        );
+    assert_ne!(copy, original, "the gate spec's paths were rewritten");
+    let path = dir.join("gate.toml");
+    std::fs::write(&path, edit(copy)).unwrap();
+    path
+}
+
+#[test]
+fn the_shipped_gate_passes_against_the_committed_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = gate_copy(dir.path(), |s| s);
+    let out = vigil(&["-q", "gate", spec.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("gate ci: PASSED"), "{stdout}");
+    assert!(stdout.contains("dataset nab"), "{stdout}");
+    assert!(stdout.contains("dataset synthetic"), "{stdout}");
+}
+
+#[test]
+fn a_planted_regression_fails_the_gate_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // EWMA forgets its level almost at once: many more false alarms.
+    let spec = gate_copy(dir.path(), |s| {
+        let worse = s.replace("params = { alpha = 0.1 }", "params = { alpha = 0.9 }");
+        assert_ne!(worse, s, "the planted change applies");
+        worse
+    });
+    let out = vigil(&["-q", "gate", spec.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("gate ci: FAILED"), "{stdout}");
+    let fails: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  FAIL "))
+        .collect();
+    assert!(!fails.is_empty(), "{stdout}");
+    // Only the planted family fails; the line names metric, family, dataset and series.
+    assert!(fails.iter().all(|l| l.contains("of ewma on")), "{fails:?}");
+    assert!(
+        fails.iter().any(|l| l.contains("false_alarms_per_day")
+            && l.contains("dataset nab")
+            && l.contains("nab/realKnownCause/ec2_request_latency_system_failure.csv")),
+        "{fails:?}"
+    );
+}
+
+#[test]
+fn gate_errors_exit_2_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = gate_copy(dir.path(), |s| {
+        s.replace("tolerance = 0.02", "tolerence = 0.02")
+    });
+    let out = vigil(&["-q", "gate", spec.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("tolerence") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    // A searched family is refused: the gate runs fixed parameters only.
+    let spec = gate_copy(dir.path(), |s| s.replacen("search = \"none\"\n", "", 1));
+    let out = vigil(&["-q", "gate", spec.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("detectors[0].search"), "{stderr}");
+}
+
+#[test]
+fn write_baseline_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = gate_copy(dir.path(), |s| s);
+    let written = dir.path().join("b.json");
+    let out = vigil(&[
+        "-q",
+        "gate",
+        spec.to_str().unwrap(),
+        "--write-baseline",
+        written.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(specs().join("gate-baseline.json")).unwrap())
+            .unwrap();
+    let fresh: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
+    assert_eq!(fresh, committed, "the evaluation is deterministic");
+}
+
+/// A retrain job over one synthetic "month" (the generator's seed stands for the month's data).
+fn retrain_spec(dir: &Path, month_seed: u64) -> PathBuf {
+    let text = format!(
+        r#"name = "monthly"
+margin = 0.01
+report = "report.html"
+
+[inline]
+name = "svc"
+seed = 7
+threshold_scope = "series"
+[[inline.datasets]]
+name = "synthetic"
+synthetic = {{ seed = {month_seed}, length = 4032, anomalies = {{ min_per_series = 2, max_per_series = 4 }} }}
+[inline.split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[inline.objective]
+metric = "event_f1"
+constraints = [{{ metric = "false_alarms_per_day", max = 20.0 }}]
+[inline.threshold]
+kind = "best"
+objective = {{ metric = "point_f1" }}
+[[inline.detectors]]
+kind = "cusum"
+[[inline.detectors]]
+kind = "rolling_zscore"
+search = {{ window = [48, 288] }}
+"#
+    );
+    let path = dir.join(format!("month{month_seed}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn aliases(db: &str) -> serde_json::Value {
+    let out = vigil(&["registry", "--db", db, "aliases", "svc", "--json"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    serde_json::from_str(&text(&out).0).unwrap()
+}
+
+#[test]
+fn retrain_promotes_a_better_challenger_once_and_audits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let month2 = retrain_spec(dir.path(), 2);
+    let report = dir.path().join("report.html");
+    let retrain = |spec: &Path, extra: &[&str]| {
+        let mut args = vec!["-q", "retrain", spec.to_str().unwrap(), "--registry", &db];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--report", report.to_str().unwrap()]);
+        let out = vigil(&args);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        text(&out).0
+    };
+
+    // Month 1: no champion yet, the first challenger becomes it.
+    let first = retrain(&month1, &[]);
+    assert!(first.contains("svc PROMOTED: no champion yet"), "{first}");
+    assert_eq!(aliases(&db)["aliases"]["champion"], 1);
+
+    // Month 2, dry run: decides, moves nothing, registers nothing.
+    let dry = retrain(&month2, &["--dry-run"]);
+    assert!(dry.contains("WOULD PROMOTE (dry run)"), "{dry}");
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 1);
+    assert_eq!(a["history"].as_array().unwrap().len(), 1);
+
+    // Month 2: the challenger trained on the new month beats the month-1 champion on the
+    // same (month-2) test rows: promoted, with both sets of numbers in the audit log.
+    let second = retrain(&month2, &[]);
+    assert!(
+        second.contains("svc PROMOTED: promoted: challenger v2"),
+        "{second}"
+    );
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 2);
+    let history = a["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    let last = &history[1];
+    assert_eq!(last["from_version"], 1);
+    assert_eq!(last["to_version"], 2);
+    assert_eq!(last["moved_by"], "vigil retrain monthly");
+    let why = last["reason"].as_str().unwrap();
+    assert!(
+        why.contains("challenger v2") && why.contains("champion v1"),
+        "{why}"
+    );
+    assert!(
+        why.contains("event_f1") && why.contains("false_alarms_per_day"),
+        "{why}"
+    );
+    assert!(why.contains("margin 0.01"), "{why}");
+
+    // The comparison report: champion v1 against challenger v2.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("champion v1") && html.contains("challenger v2"),
+        "report"
+    );
+    assert!(html.contains("event_f1"));
+
+    // Idempotent: the same month again changes nothing (no new version, no alias move).
+    let again = retrain(&month2, &[]);
+    assert!(
+        again.contains("KEPT") && again.contains("re-judged"),
+        "{again}"
+    );
+    let a = aliases(&db);
+    assert_eq!(a["aliases"]["champion"], 2);
+    assert_eq!(a["history"].as_array().unwrap().len(), 2);
+    let versions = vigil(&["registry", "--db", &db, "versions", "svc", "--json"]);
+    let versions: serde_json::Value = serde_json::from_str(&text(&versions).0).unwrap();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+}
+
+#[test]
+fn a_failed_retrain_exits_2_and_leaves_the_champion() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let out = vigil(&[
+        "-q",
+        "retrain",
+        month1.to_str().unwrap(),
+        "--registry",
+        &db,
+        "--report",
+        dir.path().join("r.html").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // A month whose data cannot be generated: the run fails before any alias move.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&month1)
+            .unwrap()
+            .replace("length = 4032", "length = 500"),
+    )
+    .unwrap();
+    let out = vigil(&["-q", "retrain", broken.to_str().unwrap(), "--registry", &db]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no alias was moved"), "{stderr}");
+    assert_eq!(aliases(&db)["aliases"]["champion"], 1);
+}
+
+#[test]
+fn two_concurrent_retrains_cannot_both_promote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let month1 = retrain_spec(dir.path(), 1);
+    let month2 = retrain_spec(dir.path(), 2);
+    let report = dir.path().join("r.html");
+    let args = |spec: &Path| -> Vec<String> {
+        [
+            "-q",
+            "retrain",
+            spec.to_str().unwrap(),
+            "--registry",
+            &db,
+            "--report",
+            report.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let out = vigil(&args(&month1).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // Two jobs over the new month at once.
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args(&month2))
+            .env_remove("RUST_LOG")
+            .env_remove("VIGIL_REGISTRY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let promoted = outs
+        .iter()
+        .filter(|o| text(o).0.contains("svc PROMOTED"))
+        .count();
+    for o in &outs {
+        // Promoted, kept (it found the other's promotion), or failed without moving an alias
+        // (exit 2: usually the lost compare-and-set, "someone moved it concurrently"; under
+        // heavy load possibly a busy database).
+        assert!(matches!(o.status.code(), Some(0 | 2)), "{:?}", text(o));
+        if o.status.code() == Some(2) {
+            assert!(text(o).1.contains("no alias was moved"), "{:?}", text(o));
+        }
+    }
+    assert!(
+        promoted <= 1,
+        "{:?}",
+        outs.iter().map(text).collect::<Vec<_>>()
+    );
+    let a = aliases(&db);
+    let history = a["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "one promotion after month 1's: {a}");
+    assert_eq!(history[1]["from_version"], 1);
+}
