@@ -206,9 +206,9 @@ mod tests {
     use super::*;
     use vigil_datasets::synth::SynthConfig;
 
-    #[test]
-    fn synthetic_data_is_split_and_labelled() {
-        let spec = DataSpec {
+    /// Generated data: `max_series` series of 3,000 rows with 2–3 anomalies each.
+    fn synthetic(max_series: usize) -> DataSpec {
+        DataSpec {
             name: None,
             path: None,
             layout: None,
@@ -225,8 +225,13 @@ mod tests {
             }),
             series: vec![],
             channels: vec![],
-            max_series: 2,
-        };
+            max_series,
+        }
+    }
+
+    #[test]
+    fn synthetic_data_is_split_and_labelled() {
+        let spec = synthetic(2);
         let split = SplitSpec::Fractions {
             train: 0.5,
             validation: 0.25,
@@ -245,22 +250,8 @@ mod tests {
     fn unknown_channels_are_named() {
         let spec = DataSpec {
             name: Some("s".into()),
-            path: None,
-            layout: None,
-            labels: None,
-            synthetic: Some(SynthConfig {
-                seed: 3,
-                length: 3000,
-                anomalies: vigil_datasets::synth::AnomalyConfig {
-                    min_per_series: 2,
-                    max_per_series: 3,
-                    ..Default::default()
-                },
-                ..SynthConfig::default()
-            }),
-            series: vec![],
             channels: vec!["nope".into()],
-            max_series: 1,
+            ..synthetic(1)
         };
         let split = SplitSpec::Fractions {
             train: 0.5,

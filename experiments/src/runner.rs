@@ -766,7 +766,6 @@ fn tune_family(
 struct EnsembleBuild {
     mode: EnsembleMode,
     scores: Vec<Vec<f64>>,
-    weights: Vec<f64>,
     fixed: Option<f64>,
     state: serde_json::Value,
 }
@@ -864,7 +863,6 @@ fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
             EnsembleBuild {
                 mode,
                 scores,
-                weights: weights.clone(),
                 fixed,
                 state: serde_json::json!({
                     "mode": mode,
@@ -1068,7 +1066,6 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 expected: vec![None; ctx.units.len()],
             },
         );
-        let _ = &e.weights;
     }
     let objective = spec.objective.metric;
     entries.sort_by(|a, b| {
