@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -22,7 +23,7 @@ fn vigil(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
         .env_remove("RUST_LOG")
-        .env_remove("VIGIL_REGISTRY")
+        .env_remove("VIGIL_DB")
         .output()
         .expect("run vigil")
 }
@@ -320,7 +321,7 @@ fn two_concurrent_retrains_cannot_both_promote() {
         Command::new(env!("CARGO_BIN_EXE_vigil"))
             .args(args(&month2))
             .env_remove("RUST_LOG")
-            .env_remove("VIGIL_REGISTRY")
+            .env_remove("VIGIL_DB")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -350,4 +351,265 @@ fn two_concurrent_retrains_cannot_both_promote() {
     let history = a["history"].as_array().unwrap();
     assert_eq!(history.len(), 2, "one promotion after month 1's: {a}");
     assert_eq!(history[1]["from_version"], 1);
+}
+
+/// A PostgreSQL database for one test, dropped at the end. Under `CI` an unreachable server
+/// fails the test; elsewhere the test says SKIPPED on stderr and returns `None`.
+struct PgDatabase {
+    name: String,
+    url: String,
+}
+
+fn psql(sql: &str) -> std::result::Result<(), String> {
+    let admin = std::env::var("VIGIL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let out = Command::new("psql")
+        .args([admin.as_str(), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .map_err(|e| format!("psql: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl PgDatabase {
+    fn create(tag: &str) -> Option<Self> {
+        let name = format!("vigil_test_{tag}_{}", std::process::id());
+        let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        match psql(&format!("CREATE DATABASE {name}")) {
+            Ok(()) => Some(Self {
+                url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                name,
+            }),
+            Err(e) => {
+                let message = format!("PostgreSQL not reachable on 127.0.0.1:5432 ({e})");
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{message} (CI is set, so PostgreSQL tests must run)"
+                );
+                let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Err(e) = psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )) {
+            eprintln!("warning: could not drop {}: {e}", self.name);
+        }
+    }
+}
+
+/// A small sharded experiment: synthetic series, three families, a dozen trials.
+fn shard_spec(dir: &Path, strategy: &str) -> PathBuf {
+    let text = format!(
+        r#"name = "fleet"
+seed = 5
+threshold_scope = "series"
+[[datasets]]
+name = "synthetic"
+synthetic = {{ seed = 21, length = 3000, anomalies = {{ min_per_series = 3, max_per_series = 4, persist_probability = 0.0 }} }}
+max_series = 3
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+strategy = "{strategy}"
+budget = 4
+grid_points = 2
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = {{ window = [24, 96], center = ["mean_std", "median_mad"] }}
+[[detectors]]
+kind = "ewma"
+[[detectors]]
+kind = "cusum"
+[ensemble]
+top = 3
+modes = ["mean", "vote"]
+"#
+    );
+    let path = dir.join(format!("fleet-{strategy}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
+    let Some(pg) = PgDatabase::create("shards") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = shard_spec(dir.path(), "grid");
+    let spec = spec.to_str().unwrap();
+    let report = dir.path().join("fleet.html");
+    let report = report.to_str().unwrap();
+
+    // The reference: one process, its own SQLite registry.
+    let single_db = format!("sqlite://{}", dir.path().join("single.db").display());
+    let single = vigil(&[
+        "-q",
+        "run",
+        spec,
+        "--registry",
+        &single_db,
+        "--report",
+        report,
+        "--json",
+    ]);
+    assert_eq!(single.status.code(), Some(0), "{:?}", text(&single));
+    let single: serde_json::Value = serde_json::from_str(&text(&single).0).unwrap();
+
+    // Merging before any shard ran names what is missing.
+    let merge_args = [
+        "-q",
+        "run",
+        spec,
+        "--registry",
+        &pg.url,
+        "--merge",
+        "--report",
+        report,
+        "--json",
+    ];
+    let early = vigil(&merge_args);
+    assert_eq!(early.status.code(), Some(2), "{:?}", text(&early));
+    assert!(text(&early).1.contains("incomplete"), "{:?}", text(&early));
+
+    // Three shard processes at once against one PostgreSQL registry (artifacts in one
+    // shared directory: the processes' working directory).
+    let spawn = |k: usize| {
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args([
+                "-q",
+                "run",
+                spec,
+                "--registry",
+                &pg.url,
+                "--shard",
+                &format!("{k}/3"),
+                "--json",
+            ])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("VIGIL_SHARD_GROUP")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (1..=3).map(spawn).collect();
+    let mut owned = 0;
+    let mut totals = std::collections::BTreeSet::new();
+    let mut invocations = std::collections::BTreeSet::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        let shard: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+        totals.insert(shard["total_trials"].as_u64().unwrap());
+        assert_eq!(shard["computed"], shard["owned"], "{shard}");
+        owned += shard["owned"].as_u64().unwrap();
+        invocations.insert(shard["invocation"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        totals.len(),
+        1,
+        "every shard enumerates the same trials: {totals:?}"
+    );
+    assert!(totals.first().unwrap() > &10, "{totals:?}");
+    assert_eq!(
+        Some(&owned),
+        totals.first(),
+        "the shards partition the trials"
+    );
+    assert_eq!(
+        invocations.len(),
+        1,
+        "every shard logs under one invocation"
+    );
+
+    // A shard run again (a retried pod) reuses its trials and computes nothing.
+    let again = vigil(&[
+        "-q",
+        "run",
+        spec,
+        "--registry",
+        &pg.url,
+        "--shard",
+        "2/3",
+        "--json",
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{:?}", text(&again));
+    let again: serde_json::Value = serde_json::from_str(&text(&again).0).unwrap();
+    assert_eq!(again["computed"], 0, "{again}");
+    assert_eq!(again["reused"], again["owned"], "{again}");
+
+    // The merge equals the single-process run.
+    let merged = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(merge_args)
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(0), "{:?}", text(&merged));
+    let merged: serde_json::Value = serde_json::from_str(&text(&merged).0).unwrap();
+    assert_eq!(
+        merged, single,
+        "the union of the shards is the single-process result"
+    );
+
+    // Merging twice is refused: the versions are registered once.
+    let twice = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(merge_args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(twice.status.code(), Some(2), "{:?}", text(&twice));
+    assert!(
+        text(&twice).1.contains("already merged"),
+        "{:?}",
+        text(&twice)
+    );
+}
+
+#[test]
+fn sharding_refuses_halving_and_bad_shard_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let spec = shard_spec(dir.path(), "halving");
+    let spec = spec.to_str().unwrap();
+    let out = vigil(&["-q", "run", spec, "--registry", &db, "--shard", "1/2"]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(text(&out).1.contains("halving"), "{:?}", text(&out));
+    for bad in ["0/3", "4/3", "3", "a/b"] {
+        let out = vigil(&["-q", "run", spec, "--registry", &db, "--shard", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {:?}", text(&out));
+        assert!(text(&out).1.contains("K/N"), "{bad}: {:?}", text(&out));
+    }
+    let grid = shard_spec(dir.path(), "grid");
+    let out = vigil(&[
+        "-q",
+        "run",
+        grid.to_str().unwrap(),
+        "--registry",
+        &db,
+        "--merge",
+        "--shard-group",
+        "no spaces",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(text(&out).1.contains("shard group"), "{:?}", text(&out));
 }

@@ -67,6 +67,9 @@ pub enum ExperimentError {
     /// `--resume` found nothing to resume.
     #[error("{message}\nhint: {hint}")]
     Resume { message: String, hint: String },
+    /// A sharded run cannot proceed (incomplete shards, a bad group, an unsplittable search).
+    #[error("{message}\nhint: {hint}")]
+    Shard { message: String, hint: String },
     /// The run was interrupted (Ctrl-C); finished trials are in the registry.
     #[error(
         "interrupted; finished trials are saved\nhint: run the same command with --resume to continue"

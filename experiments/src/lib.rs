@@ -24,5 +24,5 @@ pub mod search;
 pub mod spec;
 
 pub use error::{ExperimentError, Result};
-pub use runner::{Entry, Leaderboard, Outcome, RunOptions, run};
+pub use runner::{Entry, Leaderboard, Outcome, RunOptions, Shard, ShardOutcome, run, run_shard};
 pub use spec::{Spec, load_spec, parse_spec};

@@ -44,6 +44,8 @@ use crate::spec::{EnsembleMode, Spec, Strategy, ThresholdScope, Weights};
 pub struct RunOptions {
     /// Registry URL (overrides the spec's).
     pub registry_url: Option<String>,
+    /// Artifact directory (default: beside a SQLite file, `./vigil-artifacts` for PostgreSQL).
+    pub artifact_dir: Option<std::path::PathBuf>,
     /// Continue the last unfinished invocation of this spec.
     pub resume: bool,
     /// Point the `challenger` alias at the best overall version.
@@ -57,6 +59,79 @@ pub struct RunOptions {
     /// Stop with [`ExperimentError::Interrupted`] once this many new trials are logged (what a
     /// kill mid-run leaves behind; used to test `resume`).
     pub stop_after_trials: Option<usize>,
+    /// Assemble a sharded run: every trial must already be in the registry (logged by
+    /// [`run_shard`] processes); nothing is tuned, the best candidates are refitted, tested,
+    /// registered and reported as by a single-process run.
+    pub merge: bool,
+    /// Names a sharded run (shards and the merge must agree); default `sharded`. The sharded
+    /// invocation is derived from the spec, the data fingerprints and this label, so shards
+    /// started on different machines find each other's trials without coordination.
+    pub shard_group: Option<String>,
+}
+
+/// A deterministic slice of a run's tuning work: shard `index` (1-based) of `count`.
+///
+/// The trials of a run are enumerated in spec order (family by family, candidates in order);
+/// trial `g` belongs to shard `g mod count + 1`, so every family is spread over every shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// True when trial `global` (0-based, in enumeration order) is this shard's.
+    pub fn owns(&self, global: usize) -> bool {
+        global % self.count + 1 == self.index
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "shard {s:?} is not K/N with 1 <= K <= N (e.g. 2/3; from a Kubernetes Indexed \
+                 Job: $((JOB_COMPLETION_INDEX + 1))/N)"
+            )
+        };
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// What one shard did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShardOutcome {
+    /// The shard.
+    pub shard: String,
+    /// The sharded invocation its trials are logged under.
+    pub invocation: String,
+    /// Trials of the whole run (all shards).
+    pub total_trials: usize,
+    /// Trials this shard owns.
+    pub owned: usize,
+    /// Owned trials computed and logged now.
+    pub computed: usize,
+    /// Owned trials found already logged (a retried shard), not recomputed.
+    pub reused: usize,
+    /// Computed trials that failed on every series (logged as failed).
+    pub failed: usize,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
 }
 
 /// One leaderboard row: a family's best candidate or an ensemble.
@@ -540,6 +615,15 @@ struct FamilyBest {
     tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
 }
 
+/// A trial's identity in the registry: invocation, family, parameters and halving round.
+fn trial_key(invocation: &str, family: &str, spec_json: &str, round: usize) -> String {
+    sha256_hex(format!("{invocation}|{family}|{spec_json}|{round}").as_bytes())
+}
+
+fn summary_key(invocation: &str) -> String {
+    sha256_hex(format!("{invocation}|summary").as_bytes())
+}
+
 struct Logger<'r> {
     registry: &'r Registry,
     experiment: String,
@@ -554,7 +638,7 @@ struct Logger<'r> {
 
 impl Logger<'_> {
     fn trial_key(&self, family: &str, spec_json: &str, round: usize) -> String {
-        sha256_hex(format!("{}|{family}|{spec_json}|{round}", self.invocation).as_bytes())
+        trial_key(&self.invocation, family, spec_json, round)
     }
 
     /// Metrics of a finished trial of this invocation, when resuming.
@@ -891,13 +975,25 @@ pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     pool.install(|| run_in_pool(spec, options))
 }
 
-fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
-    let started = Instant::now();
+/// The registry, the data and the lineage every kind of run starts from.
+struct Setup<'s> {
+    registry: Registry,
+    data: Vec<PreparedDataset>,
+    ctx: Ctx<'s>,
+    spec_hash: String,
+    datasets: Vec<DatasetUse>,
+}
+
+fn setup<'s>(spec: &'s Spec, options: &RunOptions) -> Result<Setup<'s>> {
     let url = options
         .registry_url
         .clone()
         .unwrap_or_else(|| spec.registry.url.clone());
-    let registry = Registry::open(&url)?;
+    let mut registry_options = vigil_registry::RegistryOptions::new(&url);
+    if let Some(dir) = &options.artifact_dir {
+        registry_options = registry_options.artifact_dir(dir);
+    }
+    let registry = Registry::open_with(&registry_options)?;
     tracing::info!(experiment = %spec.name, registry = %url, "loading data");
 
     let data: Vec<PreparedDataset> = spec
@@ -942,14 +1038,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         in_sample,
     };
 
-    // Lineage and the invocation (a new one, or the one to resume).
     let spec_json = serde_json::to_string(spec).unwrap_or_default();
     let spec_hash = sha256_hex(spec_json.as_bytes());
-    let invocation = if options.resume {
-        find_resumable(&registry, &spec.name, &spec_hash)?
-    } else {
-        format!("{}-{}", &spec_hash[..12], vigil_registry::now_ms())
-    };
     let datasets: Vec<DatasetUse> = data
         .iter()
         .map(|d| DatasetUse {
@@ -959,6 +1049,35 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         })
         .collect();
     registry.create_experiment(&spec.name, &spec.description)?;
+    Ok(Setup {
+        registry,
+        data,
+        ctx,
+        spec_hash,
+        datasets,
+    })
+}
+
+fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
+    let started = Instant::now();
+    let Setup {
+        registry,
+        data,
+        ctx,
+        spec_hash,
+        datasets,
+    } = setup(spec, options)?;
+
+    // The invocation: a new one, the one to resume, or the sharded one to assemble.
+    let invocation = if options.merge {
+        let invocation = sharded_invocation(spec, &spec_hash, &data, options)?;
+        check_shards_complete(&registry, spec, &invocation)?;
+        invocation
+    } else if options.resume {
+        find_resumable(&registry, &spec.name, &spec_hash)?
+    } else {
+        format!("{}-{}", &spec_hash[..12], vigil_registry::now_ms())
+    };
     let logger = Logger {
         registry: &registry,
         experiment: spec.name.clone(),
@@ -966,7 +1085,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         spec_hash: spec_hash.clone(),
         git: git_commit(),
         datasets: datasets.clone(),
-        resume: options.resume,
+        resume: options.resume || options.merge,
         logged: std::cell::Cell::new(0),
         stop_after: options.stop_after_trials,
     };
@@ -1077,7 +1196,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     let leaderboard = Leaderboard {
         experiment: spec.name.clone(),
         objective,
-        in_sample,
+        in_sample: ctx.in_sample,
         entries,
         baselines,
         datasets: data
@@ -1226,11 +1345,14 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     // The summary run closes the invocation (so --resume knows it finished).
     let mut info = RunInfo::new(&spec.name);
     info.name = "summary".into();
-    info.trial_key = Some(sha256_hex(format!("{invocation}|summary").as_bytes()));
+    info.trial_key = Some(summary_key(&invocation));
     info.git_commit = logger.git.clone();
     info.spec_hash = Some(spec_hash);
     let mut record = RunRecord::finished(info);
     record.tags.insert("phase".into(), "summary".into());
+    if options.merge {
+        record.tags.insert("sharded".into(), "merged".into());
+    }
     record.tags.insert("invocation".into(), invocation);
     record
         .params
@@ -1309,4 +1431,225 @@ fn find_resumable(registry: &Registry, experiment: &str, spec_hash: &str) -> Res
         });
     }
     Ok(invocation)
+}
+
+/// The invocation every shard of a sharded run logs under, and the merge reads: derived from
+/// the spec, the data fingerprints and the group label, so shards on different machines agree
+/// without talking to each other, and a shard run again (a retried pod) finds its own trials.
+fn sharded_invocation(
+    spec: &Spec,
+    spec_hash: &str,
+    data: &[PreparedDataset],
+    options: &RunOptions,
+) -> Result<String> {
+    if spec.search.strategy == Strategy::Halving {
+        return Err(ExperimentError::Shard {
+            message: "successive halving picks each round's survivors from every candidate's \
+                      result, so its work cannot be split into shards in advance"
+                .into(),
+            hint: "use strategy = \"grid\" or \"random\" for a sharded run, or run the halving \
+                   search in one process"
+                .into(),
+        });
+    }
+    let group = options.shard_group.as_deref().unwrap_or("sharded");
+    if group.is_empty()
+        || group.len() > 64
+        || !group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(ExperimentError::Shard {
+            message: format!("shard group {group:?} is not a valid label"),
+            hint: "use 1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (e.g. the Job name \
+                   or a date such as 2026-11)"
+                .into(),
+        });
+    }
+    let mut h = Sha256::new();
+    for d in data {
+        h.update(d.name.as_bytes());
+        h.update(b"=");
+        h.update(d.fingerprint.as_bytes());
+        h.update(b"\n");
+    }
+    let data_hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{}-{}-{group}", &spec_hash[..12], &data_hash[..12]))
+}
+
+/// Every trial of the run, in the order that assigns them to shards.
+fn all_trials(spec: &Spec) -> Result<Vec<(DetectorKind, Candidate)>> {
+    let mut out = Vec::new();
+    for entry in &spec.detectors {
+        for c in candidates(entry, &spec.search, spec.seed)? {
+            out.push((entry.kind, c));
+        }
+    }
+    Ok(out)
+}
+
+/// Before a merge: the run is not merged yet, and every shard's trials are in the registry.
+fn check_shards_complete(registry: &Registry, spec: &Spec, invocation: &str) -> Result<()> {
+    if let Some(run) = registry.find_finished_run(&spec.name, &summary_key(invocation))? {
+        return Err(ExperimentError::Shard {
+            message: format!(
+                "the sharded run {invocation} was already merged (summary run {})",
+                run.id
+            ),
+            hint: format!(
+                "`vigil report {}` re-renders its report; start a new sharded run with another \
+                 --shard-group",
+                run.id
+            ),
+        });
+    }
+    let trials = all_trials(spec)?;
+    let mut missing: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut first = None;
+    for (g, (kind, c)) in trials.iter().enumerate() {
+        let key = trial_key(invocation, kind.name(), &c.spec_json(), 0);
+        if registry.find_finished_run(&spec.name, &key)?.is_none() {
+            *missing.entry(kind.name()).or_default() += 1;
+            first.get_or_insert((g, kind.name(), c.index));
+        }
+    }
+    if let Some((g, family, index)) = first {
+        let count: usize = missing.values().sum();
+        let per_family: Vec<String> = missing.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+        return Err(ExperimentError::Shard {
+            message: format!(
+                "the sharded run {invocation} is incomplete: {count} of {} trials are not in \
+                 the registry ({}); the first is trial {g} ({family}#{index}), which shard \
+                 {g} mod N + 1 of an N-way split computes",
+                trials.len(),
+                per_family.join(", ")
+            ),
+            hint: "wait until every `vigil run SPEC --shard K/N` has finished (a failed shard \
+                   can simply run again: it keeps its finished trials), then merge again"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Runs one shard of a spec: computes and logs this shard's trials (skipping those already
+/// logged), and nothing else. `run` with [`RunOptions::merge`] assembles the result once every
+/// shard has finished; the union equals a single-process run.
+pub fn run_shard(spec: &Spec, options: &RunOptions, shard: Shard) -> Result<ShardOutcome> {
+    let threads = options.threads.unwrap_or(spec.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ExperimentError::NothingToChoose {
+            message: format!("cannot start {threads} worker threads: {e}"),
+            hint: "lower `threads`".into(),
+        })?;
+    pool.install(|| shard_in_pool(spec, options, shard))
+}
+
+fn shard_in_pool(spec: &Spec, options: &RunOptions, shard: Shard) -> Result<ShardOutcome> {
+    let started = Instant::now();
+    let Setup {
+        registry,
+        data,
+        ctx,
+        spec_hash,
+        datasets,
+    } = setup(spec, options)?;
+    let invocation = sharded_invocation(spec, &spec_hash, &data, options)?;
+    let logger = Logger {
+        registry: &registry,
+        experiment: spec.name.clone(),
+        invocation: invocation.clone(),
+        spec_hash,
+        git: git_commit(),
+        datasets,
+        resume: true,
+        logged: std::cell::Cell::new(0),
+        stop_after: options.stop_after_trials,
+    };
+    let trials = all_trials(spec)?;
+    let total_trials = trials.len();
+    let work: Vec<(DetectorKind, Candidate)> = trials
+        .into_iter()
+        .enumerate()
+        .filter(|(g, _)| shard.owns(*g))
+        .map(|(_, t)| t)
+        .collect();
+    tracing::info!(
+        shard = %shard, invocation = %invocation, owned = work.len(), total = total_trials,
+        "running shard"
+    );
+    let all_units: Vec<usize> = (0..ctx.units.len()).collect();
+    let pb = bar(options.progress, work.len(), &format!("shard {shard}"));
+    let mut outcome = ShardOutcome {
+        shard: shard.to_string(),
+        invocation: invocation.clone(),
+        total_trials,
+        owned: work.len(),
+        computed: 0,
+        reused: 0,
+        failed: 0,
+        wall_seconds: 0.0,
+    };
+    // Trials in chunks, so memory holds at most a chunk of score sets at once.
+    let chunk = rayon::current_num_threads().max(1) * 2;
+    for part in work.chunks(chunk) {
+        let keys: Vec<String> = part
+            .iter()
+            .map(|(kind, c)| logger.trial_key(kind.name(), &c.spec_json(), 0))
+            .collect();
+        let mut done = Vec::with_capacity(part.len());
+        for key in &keys {
+            done.push(logger.resumed(key)?.is_some());
+        }
+        let fresh: Vec<Option<(MetricMap, Option<String>)>> = part
+            .par_iter()
+            .zip(&done)
+            .map(|((_, c), &done)| {
+                if done {
+                    return None;
+                }
+                Some(match score_candidate(&ctx, c, &all_units) {
+                    Ok(s) => (ctx.tuning(&s.scores, &all_units), None),
+                    Err(e) => (MetricMap::new(), Some(e)),
+                })
+            })
+            .collect();
+        for (((kind, c), key), fresh) in part.iter().zip(keys).zip(fresh) {
+            pb.inc(1);
+            match fresh {
+                None => outcome.reused += 1,
+                Some((metrics, error)) => {
+                    logger.log_trial(kind.name(), c, 0, key, &metrics, error.as_deref())?;
+                    outcome.computed += 1;
+                    if error.is_some() {
+                        outcome.failed += 1;
+                    }
+                }
+            }
+        }
+    }
+    pb.finish_and_clear();
+    outcome.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_parse_and_partition_the_trials() {
+        let s: Shard = "2/3".parse().unwrap();
+        assert_eq!((s.index, s.count), (2, 3));
+        assert_eq!(s.to_string(), "2/3");
+        for bad in ["0/3", "4/3", "3", "a/3", "1/0", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        let shards: Vec<Shard> = (1..=3).map(|k| Shard { index: k, count: 3 }).collect();
+        for g in 0..100 {
+            assert_eq!(shards.iter().filter(|s| s.owns(g)).count(), 1, "trial {g}");
+        }
+    }
 }

@@ -21,9 +21,23 @@ pub struct RunArgs {
     /// Registry database URL (overrides the spec's `[registry] url`).
     #[arg(long, env = "VIGIL_DB")]
     pub registry: Option<String>,
+    /// Artifact directory (default: beside a SQLite registry file; `./vigil-artifacts` for
+    /// PostgreSQL, so point every process of a team at one shared directory).
+    #[arg(long, env = "VIGIL_ARTIFACTS")]
+    pub artifacts: Option<PathBuf>,
     /// Continue the last interrupted run of this spec, reusing its finished trials.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["shard", "merge"])]
     pub resume: bool,
+    /// Run only shard K of N (1-based) of the tuning trials, logging them to the registry
+    /// (use a PostgreSQL registry shared by all shards); then assemble with --merge.
+    #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+    pub shard: Option<vigil_experiments::Shard>,
+    /// Assemble a sharded run once every shard has finished: leaderboard, versions, report.
+    #[arg(long)]
+    pub merge: bool,
+    /// Label of the sharded run (shards and merge must agree; default "sharded").
+    #[arg(long, value_name = "LABEL", env = "VIGIL_SHARD_GROUP")]
+    pub shard_group: Option<String>,
     /// Point the `challenger` alias at the best overall version.
     #[arg(long)]
     pub promote: bool,
@@ -51,13 +65,44 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", args.spec.display()))?;
     let options = RunOptions {
         registry_url: args.registry.clone(),
+        artifact_dir: args.artifacts.clone(),
         resume: args.resume,
         promote: args.promote,
         threads: args.threads,
         progress: std::io::stderr().is_terminal(),
         spec_text,
         stop_after_trials: None,
+        merge: args.merge,
+        shard_group: args.shard_group.clone(),
     };
+    if let Some(shard) = args.shard {
+        let outcome = match vigil_experiments::run_shard(&spec, &options, shard) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &outcome)?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "shard {}: {} of {} trials owned; {} computed ({} failed), {} already logged",
+                outcome.shard,
+                outcome.owned,
+                outcome.total_trials,
+                outcome.computed,
+                outcome.failed,
+                outcome.reused
+            )?;
+            writeln!(out, "invocation: {}", outcome.invocation)?;
+            writeln!(out, "wall time: {:.1} s", outcome.wall_seconds)?;
+        }
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     let outcome = match vigil_experiments::run(&spec, &options) {
         Ok(outcome) => outcome,
         Err(e) => {
