@@ -329,3 +329,72 @@ fn run_rejects_a_bad_spec_with_the_line_and_a_hint() {
         "a spec error must stop before the registry is touched"
     );
 }
+
+/// The README's main command, end to end, and its report checked as a person would: the page
+/// opens in headless Chromium without console output and with plots on screen.
+#[test]
+fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
+    let browser = match vigil_reports::browser::find_chromium() {
+        Some(b) => Some(b),
+        None if std::env::var_os("CI").is_some() => panic!(
+            "chromium not found under CI\nhint: apt-get install -y --no-install-recommends chromium (or set VIGIL_CHROMIUM)"
+        ),
+        None => {
+            eprintln!(
+                "note: chromium not found; the browser half of this test is skipped (it fails under CI)"
+            );
+            None
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/specs/quickstart.toml");
+    let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
+    let report = dir.path().join("quickstart.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "-q",
+            "run",
+            spec.to_str().expect("utf-8"),
+            "--registry",
+            &db,
+        ])
+        .arg("--report")
+        .arg(&report)
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run vigil");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    for expected in ["ensemble_", "registered quickstart v1", "report: "] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let html = std::fs::read_to_string(&report).expect("the report is written");
+    assert!(html.contains("<svg"), "the report has plots");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "the report fetches nothing"
+    );
+    let Some(browser) = browser else {
+        return;
+    };
+    let png = dir.path().join("quickstart.png");
+    let page = vigil_reports::browser::open_headless(&browser, &report, &png, (1400, 2000))
+        .expect("chromium opens the report");
+    assert!(
+        page.console.is_empty(),
+        "console output:\n{}",
+        page.console.join("\n")
+    );
+    assert_eq!(page.screenshot_size, (1400, 2000));
+    assert!(
+        page.screenshot_bytes > 40_000,
+        "a blank page? screenshot of {} bytes",
+        page.screenshot_bytes
+    );
+    if std::env::var_os("VIGIL_UPDATE_SCREENSHOTS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report-quickstart.png");
+        vigil_reports::browser::open_headless(&browser, &report, &docs, (1400, 3300))
+            .expect("docs screenshot");
+    }
+}

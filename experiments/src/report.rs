@@ -284,14 +284,17 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             metrics: table_columns.clone(),
             rank_by: Some(validation_key(lb.objective)),
             threshold_protocol: Some(format!(
-                "{:?} fitted on {} ({:?} scope), applied unchanged to test",
-                spec.threshold,
+                "{} fitted on {} (one threshold per {}), applied unchanged to test",
+                inline_toml(&serde_json::to_value(spec.threshold).unwrap_or_default()),
                 if lb.in_sample {
                     "the test rows (in-sample)"
                 } else {
                     "validation"
                 },
-                spec.threshold_scope
+                serde_json::to_value(spec.threshold_scope)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
             )),
             rows,
         });
@@ -557,5 +560,37 @@ fn io(path: &Path, e: std::io::Error) -> ExperimentError {
         path: path.to_path_buf(),
         message: e.to_string(),
         hint: "check that the folder is writable".into(),
+    }
+}
+
+/// A spec value as the user wrote it: a TOML inline table (`{ kind = "best", objective = {
+/// metric = "nab" } }`), for the report's one-line protocol descriptions.
+fn inline_toml(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("{k} = {}", inline_toml(v)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        serde_json::Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(inline_toml).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn protocol_values_read_as_the_spec_wrote_them() {
+        let v = serde_json::json!({"kind": "best", "objective": {"metric": "nab", "profile": "standard"}, "q": null, "k": [1, 2.5]});
+        assert_eq!(
+            super::inline_toml(&v),
+            r#"{ k = [1, 2.5], kind = "best", objective = { metric = "nab", profile = "standard" } }"#
+        );
     }
 }

@@ -71,8 +71,8 @@ tr.baseline td{font-style:italic;color:var(--muted)}
 td.best{font-weight:700}
 td.best::before{content:"\2605 ";color:var(--accent);font-style:normal}
 .oracle{display:block;font-size:12px;color:var(--muted)}
-.params{font-size:12px;color:#333;max-width:230px}
-.params span{display:inline-block;margin-right:8px;white-space:nowrap}
+.params{font-size:12px;color:#333;min-width:240px;max-width:340px}
+.params span{display:inline-block;margin-right:8px;max-width:100%;overflow-wrap:anywhere}
 .better{color:#0072B2;font-weight:600}
 .worse{color:#D55E00;font-weight:600}
 figure{margin:10px 0 22px}
@@ -361,7 +361,8 @@ pub(crate) fn params_html(params: &Params) -> String {
         return "<span class=\"muted\">defaults</span>".to_string();
     }
     let mut out = String::from("<div class=\"params\">");
-    for (k, v) in params {
+    // Unset (null) parameters mean "the family's automatic choice"; listing them is noise.
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_null()) {
         let value = match v {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) if n.is_f64() => {

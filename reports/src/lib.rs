@@ -4,10 +4,12 @@
 //!
 //! * [`input`]: the serde input types ([`ExperimentReport`], [`ModelCard`], [`Comparison`]).
 //! * [`render_experiment`], [`render_model_card`], [`render_comparison`]: one HTML page each.
+//! * [`browser`]: a headless-Chromium check of a rendered page (console clean, screenshot).
 //! * [`downsample`]: min/max-per-bucket reduction that keeps every spike of long series.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod browser;
 pub mod downsample;
 pub mod error;
 mod html;

@@ -8,34 +8,17 @@
 //! `VIGIL_REPORTS_KEEP=DIR` keeps the HTML files there.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
+use vigil_reports::browser::{PageLoad, find_chromium, open_headless};
 use vigil_reports::{render_comparison, render_experiment, render_model_card};
 
 use crate::report::fixtures;
 
 const WINDOW: (u32, u32) = (1400, 2000);
 
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("VIGIL_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-    }
-    None
-}
-
 /// The browser, or `None` (after a note) when it is missing outside CI.
 fn require_chromium() -> Option<PathBuf> {
-    match chromium() {
+    match find_chromium() {
         Some(p) => Some(p),
         None if std::env::var_os("CI").is_some() => panic!(
             "chromium not found under CI\nhint: apt-get install -y --no-install-recommends chromium (or set VIGIL_CHROMIUM)"
@@ -47,64 +30,14 @@ fn require_chromium() -> Option<PathBuf> {
     }
 }
 
-struct Loaded {
-    /// Console lines Chromium logged for the page.
-    console: Vec<String>,
-    /// Wall time of the whole browser run.
-    wall_ms: u128,
-}
-
 /// Loads `html_path`, screenshots it to `png` at the test's window size.
-fn load(browser: &Path, html_path: &Path, png: &Path) -> Loaded {
-    load_sized(browser, html_path, png, WINDOW)
-}
-
-/// Loads `html_path`, screenshots it to `png` at `window` pixels, returns the console lines.
-fn load_sized(browser: &Path, html_path: &Path, png: &Path, window: (u32, u32)) -> Loaded {
-    let start = Instant::now();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--hide-scrollbars",
-            &format!("--screenshot={}", png.display()),
-            &format!("--window-size={},{}", window.0, window.1),
-        ])
-        .arg(format!("file://{}", html_path.display()))
-        .output()
-        .expect("running chromium");
-    let wall_ms = start.elapsed().as_millis();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "chromium failed ({}):\n{stderr}",
-        out.status
-    );
-    // Chromium 156 logs page console output as `...:INFO:CONSOLE:12] "message", source: ...`
-    // (errors and logs alike); uncaught exceptions read "Uncaught ...".
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
-        .map(str::to_string)
-        .collect();
-    Loaded { console, wall_ms }
-}
-
-/// PNG signature and IHDR width/height.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    assert_eq!(&bytes[12..16], b"IHDR");
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    (w, h)
+fn load(browser: &Path, html_path: &Path, png: &Path) -> PageLoad {
+    open_headless(browser, html_path, png, WINDOW).unwrap()
 }
 
 /// Renders `html` in the browser and checks it; `docs_height` is the height of the committed
 /// screenshot (taller for the experiment report, so its first plots show).
-fn check(browser: &Path, dir: &Path, name: &str, html: &str, docs_height: u32) -> Loaded {
+fn check(browser: &Path, dir: &Path, name: &str, html: &str, docs_height: u32) -> PageLoad {
     let html_path = dir.join(format!("{name}.html"));
     let png = dir.join(format!("{name}.png"));
     std::fs::write(&html_path, html).unwrap();
@@ -117,19 +50,18 @@ fn check(browser: &Path, dir: &Path, name: &str, html: &str, docs_height: u32) -
         "{name}: console output:\n{}",
         loaded.console.join("\n")
     );
-    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{name}: no screenshot: {e}"));
-    assert_eq!(png_size(&bytes), WINDOW, "{name}: screenshot size");
+    assert_eq!(loaded.screenshot_size, WINDOW, "{name}: screenshot size");
     // A blank 1400x2000 PNG compresses to a few KB; tables and plots take far more.
     assert!(
-        bytes.len() > 40_000,
+        loaded.screenshot_bytes > 40_000,
         "{name}: screenshot only {} bytes",
-        bytes.len()
+        loaded.screenshot_bytes
     );
     if std::env::var_os("VIGIL_UPDATE_SCREENSHOTS").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
         std::fs::create_dir_all(&docs).unwrap();
         let docs_png = docs.join(format!("report-{name}.png"));
-        let shot = load_sized(browser, &html_path, &docs_png, (WINDOW.0, docs_height));
+        let shot = open_headless(browser, &html_path, &docs_png, (WINDOW.0, docs_height)).unwrap();
         assert!(shot.console.is_empty());
     }
     loaded
