@@ -286,6 +286,7 @@ fn ocsvm_matches_onnx_runtime() {
 /// `state` from the exported initial state, through the whole test series (ONNX Runtime in Rust
 /// and in Python); vigil scores the series in one pass. Returns the max |Δscore| and the
 /// number of alerts.
+#[allow(clippy::needless_range_loop)]
 fn stateful_parity(
     model: &FittedModel,
     test: &vigil_datasets::Series,
