@@ -12,15 +12,20 @@
 //! `vigil.input_window`, `vigil.channels` and, when given, `vigil.dataset_fingerprint`.
 //! The ONNX protobuf messages are private to this crate; callers get bytes.
 //!
-//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python):
-//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow;
-//!   |Δscore| ≤ 1e-5 (measured ≤ 1.5e-7). With plain window/lag features the float32 split
-//!   thresholds are exact (every float32 input branches as in vigil).
-//! - `knn`: stored training rows, Euclidean distances, TopK; |Δscore| ≤ 1e-5 (measured ≤ 2.3e-7).
-//! - `pca`, `subsequence_pca` (max_fill = 0): PyOD's score; |Δ| ≤ 1e-5 + 1e-6 × |score|
-//!   (scores reach 1e5; the float32 output alone is 6e-8 relative).
-//! - `rolling_zscore` (mean/σ): input `[batch, window + 1, channels]`, NaN-aware mean/σ of the
-//!   previous rows; |Δ| ≤ 1e-5 + 1e-6 × |score| (measured ≤ 3.2e-7).
+//! Stateful graphs (EWMA, Holt-Winters) take one row per call and carry their recursion in a
+//! float64 `state` input / `state_out` output ([`StateSpec`]).
+//!
+//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python;
+//! export/README.md has the table with the measured max |Δ| and the reasons for what is not
+//! exported):
+//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow.
+//! - `knn`, `lof`: stored training rows, Euclidean distances, TopK (LOF: gathered k-distances
+//!   and lrd); `ocsvm`: support vectors and the RBF kernel; `ecod`: stored sorted training
+//!   columns, counts by comparison; `pca`, `subsequence_pca` (max_fill = 0).
+//! - `rolling_zscore` (mean/σ and median/MAD), `rolling_percentile`: input `[batch, window + 1,
+//!   channels]`; the sorted families sort with TopK.
+//! - `ewma`, `holt_winters`: stateful, exact recursions.
+//! - `lstm_autoencoder`: ONNX `LSTM` with vigil's weights (already in ONNX gate order).
 //! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
 //!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
 //! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
