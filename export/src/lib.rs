@@ -245,16 +245,32 @@ pub(crate) fn metadata(
         ),
         ("vigil.input_window".to_string(), input_window.to_string()),
         ("vigil.channels".to_string(), channels.to_string()),
-        (
+    ];
+    if matches!(family, "ewma" | "holt_winters") {
+        m.push((
+            "vigil.inputs".to_string(),
+            "x: float32 [batch, 1, channels], the new row; state: float64 [batch, channels, k], \
+             the previous call's state_out (the initial state before a series' first row is in \
+             spec.json)"
+                .to_string(),
+        ));
+        m.push((
+            "vigil.outputs".to_string(),
+            "score: float32 [batch]; is_anomaly: bool [batch] = score >= threshold; state_out: \
+             float64 [batch, channels, k], to feed with the next row"
+                .to_string(),
+        ));
+    } else {
+        m.push((
             "vigil.inputs".to_string(),
             "x: float32 [batch, window, channels], oldest row first; the last row is scored"
                 .to_string(),
-        ),
-        (
+        ));
+        m.push((
             "vigil.outputs".to_string(),
             "score: float32 [batch]; is_anomaly: bool [batch] = score >= threshold".to_string(),
-        ),
-    ];
+        ));
+    }
     if let Some(f) = &options.dataset_fingerprint {
         m.push(("vigil.dataset_fingerprint".to_string(), f.clone()));
     }
