@@ -397,4 +397,497 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
         vigil_reports::browser::open_headless(&browser, &report, &docs, (1400, 3300))
             .expect("docs screenshot");
     }
+
+/// A small spec for the export tests: a rolling z-score and an EWMA (exportable), CUSUM (a
+/// recursion over the whole history, which has no ONNX form) and their mean ensemble.
+fn export_spec(dir: &Path) -> PathBuf {
+    let text = format!(
+        r#"
+name = "cli-export"
+seed = 11
+threshold_scope = "series"
+[[datasets]]
+synthetic = {{ seed = 9, length = 1500, anomalies = {{ min_per_series = 2, max_per_series = 2, persist_probability = 0.0, kinds = ["spike", "level_shift"] }} }}
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+budget = 1
+grid_points = 1
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = {{ window = [24] }}
+[[detectors]]
+kind = "ewma"
+search = "none"
+[[detectors]]
+kind = "cusum"
+search = "none"
+[ensemble]
+members = ["rolling_zscore", "ewma"]
+modes = ["mean"]
+[registry]
+url = "sqlite://{db}"
+[report]
+path = "{report}"
+"#,
+        db = dir.join("vigil.db").display(),
+        report = dir.join("report.html").display()
+    );
+    let path = dir.join("export.toml");
+    std::fs::write(&path, text).expect("write spec");
+    path
+}
+
+/// ONNX Runtime from `ORT_DYLIB_PATH` (the PyPI wheel's library, as `.ci/run` exports it);
+/// under `CI` a missing library fails the test, elsewhere it is skipped with a message.
+fn onnx_runtime() -> Option<ort::environment::Environment> {
+    let path = match std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from) {
+        Some(p) if p.is_file() => p,
+        _ => {
+            let message = "ORT_DYLIB_PATH does not name onnxruntime's capi/libonnxruntime.so* \
+                           (pip install onnxruntime==1.31.1; see .ci/run)";
+            assert!(std::env::var_os("CI").is_none(), "{message} (CI is set)");
+            eprintln!("SKIPPED: {message}");
+            return None;
+        }
+    };
+    Some(
+        ort::init_from(&path)
+            .expect("load ONNX Runtime")
+            .build()
+            .expect("start ONNX Runtime"),
+    )
+}
+
+/// A deterministic `channels`-channel test series (a wave, hashed noise, spikes, one NaN).
+fn probe_series(n: usize, channels: usize) -> vigil_datasets::Series {
+    let mut values = ndarray::Array2::zeros((n, channels));
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for t in 0..n {
+        for c in 0..channels {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let spike = if t % 97 == 13 { 6.0 } else { 0.0 };
+            let v = 50.0 + (t as f64 * 0.07 + c as f64).sin() * 4.0 + noise + spike;
+            values[[t, c]] = f64::from(v as f32);
+        }
+    }
+    values[[n / 2, 0]] = f64::NAN;
+    vigil_datasets::Series::new(
+        "probe",
+        (0..n as i64).map(|t| t * 60_000).collect(),
+        (0..channels).map(|c| format!("c{c}")).collect(),
+        values,
+    )
+}
+
+/// Scores every row of `probe` with an exported graph as a service would, following its
+/// `spec.json` entry (`member` or top level): windows of `input_window` rows, or one row per
+/// call with the state fed back. Rows before the first full window are NaN. Also returns
+/// `is_anomaly`.
+fn score_with_onnx(
+    env: &ort::environment::Environment,
+    onnx: &[u8],
+    spec: &serde_json::Value,
+    probe: &vigil_datasets::Series,
+) -> (Vec<f64>, Vec<bool>) {
+    use ort::session::Session;
+    use ort::value::TensorRef;
+    let mut session = Session::builder(env)
+        .expect("session")
+        .commit_from_memory(onnx)
+        .expect("ONNX Runtime loads the export");
+    let window = spec["input_window"].as_u64().expect("input_window") as usize;
+    let (n, c) = probe.values.dim();
+    let mut scores = vec![f64::NAN; n];
+    let mut flags = vec![false; n];
+    if spec["state"].is_null() {
+        let ends: Vec<usize> = (window - 1..n).collect();
+        let mut x = Vec::with_capacity(ends.len() * window * c);
+        for &t in &ends {
+            for r in t + 1 - window..=t {
+                for k in 0..c {
+                    x.push(probe.values[[r, k]] as f32);
+                }
+            }
+        }
+        let input = TensorRef::from_array_view(([ends.len(), window, c], x.as_slice())).expect("x");
+        let outputs = session.run(ort::inputs!["x" => input]).expect("run");
+        let (_, score) = outputs["score"].try_extract_tensor::<f32>().expect("score");
+        let (_, flag) = outputs["is_anomaly"]
+            .try_extract_tensor::<bool>()
+            .expect("flag");
+        for (i, &t) in ends.iter().enumerate() {
+            scores[t] = f64::from(score[i]);
+            flags[t] = flag[i];
+        }
+    } else {
+        let shape: Vec<usize> = spec["state"]["shape"]
+            .as_array()
+            .expect("state shape")
+            .iter()
+            .map(|d| d.as_u64().expect("dim") as usize)
+            .collect();
+        // JSON has no NaN: null entries of the initial state are NaN.
+        let mut state: Vec<f64> = spec["state"]["initial"]
+            .as_array()
+            .expect("initial state")
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        for t in 0..n {
+            let x: Vec<f32> = (0..c).map(|k| probe.values[[t, k]] as f32).collect();
+            let outputs = session
+                .run(ort::inputs![
+                    "x" => TensorRef::from_array_view(([1usize, 1, c], x.as_slice())).expect("x"),
+                    "state" => TensorRef::from_array_view(([1usize, shape[0], shape[1]], state.as_slice())).expect("state")
+                ])
+                .expect("run");
+            let (_, score) = outputs["score"].try_extract_tensor::<f32>().expect("score");
+            let (_, flag) = outputs["is_anomaly"]
+                .try_extract_tensor::<bool>()
+                .expect("flag");
+            let (_, next) = outputs["state_out"]
+                .try_extract_tensor::<f64>()
+                .expect("state");
+            scores[t] = f64::from(score[0]);
+            flags[t] = flag[0];
+            state = next.to_vec();
+        }
+    }
+    (scores, flags)
+}
+
+/// The worst |Δ| / allowed over the scored rows (`spec.tolerance`).
+fn worst_ratio(onnx: &[f64], vigil: &[f64], spec: &serde_json::Value) -> f64 {
+    let tolerance = spec["tolerance"]["absolute"].as_f64().expect("tol");
+    let relative = spec["tolerance"]["relative"].as_f64().expect("rel");
+    onnx.iter()
+        .zip(vigil)
+        .filter(|(o, _)| !o.is_nan())
+        .map(|(o, v)| (o - v).abs() / (tolerance + relative * v.abs()))
+        .fold(0.0, f64::max)
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read JSON file")).expect("JSON")
+}
+
+#[test]
+fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = export_spec(dir.path());
+    let run = vigil(&["run", spec.to_str().expect("utf-8"), "--json"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let leaderboard: serde_json::Value = serde_json::from_str(&stdout(&run)).expect("JSON");
+    let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
+    let env = onnx_runtime();
+
+    // Every series of the version, one sub-directory each.
+    let out = dir.path().join("onnx");
+    let export = vigil(&[
+        "export",
+        "cli-export.rolling_zscore@1",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["source"]["model"], "cli-export.rolling_zscore");
+    assert_eq!(manifest["source"]["version"], 1);
+    assert_eq!(manifest["vigil_version"], env!("CARGO_PKG_VERSION"));
+    let fingerprint = manifest["dataset_fingerprints"][0].as_str().expect("fp");
+    assert_eq!(fingerprint.len(), 64);
+    let series = manifest["series"].as_array().expect("series");
+    assert_eq!(series.len(), 2, "{manifest}");
+    for file in manifest["files"].as_array().expect("files") {
+        let bytes = std::fs::read(out.join(file["path"].as_str().expect("path"))).expect("file");
+        assert_eq!(
+            file["sha256"].as_str(),
+            Some(vigil_registry::sha256_hex(&bytes).as_str())
+        );
+    }
+    for entry in series {
+        let spec = read_json(&out.join(entry["spec"].as_str().expect("spec")));
+        assert_eq!(spec["family"], "rolling_zscore");
+        assert_eq!(spec["series"], entry["series"]);
+        assert_eq!(spec["input_window"], 25);
+        assert!(spec["not_exported"].is_null());
+        let model: vigil_train::FittedModel =
+            serde_json::from_value(spec["fitted_state"].clone()).expect("fitted state");
+        let Some(env) = env.as_ref() else { continue };
+        let channels = spec["channels"].as_u64().expect("channels") as usize;
+        let threshold = spec["threshold"].as_f64().expect("threshold");
+        let probe = probe_series(600, channels);
+        let vigil_scores = model.score(&probe).expect("vigil scores").values;
+        let onnx =
+            std::fs::read(out.join(entry["models"][0].as_str().expect("model"))).expect("onnx");
+        let (scores, flags) = score_with_onnx(env, &onnx, &spec, &probe);
+        assert!(worst_ratio(&scores, &vigil_scores, &spec) <= 1.0);
+        let mut alerts = 0;
+        for t in 24..probe.values.nrows() {
+            assert_eq!(flags[t], vigil_scores[t] >= threshold, "row {t}");
+            alerts += usize::from(flags[t]);
+        }
+        assert!(
+            alerts > 0,
+            "the probe's spikes must alert at threshold {threshold}"
+        );
+    }
+
+    // The registry carries the graphs and specs on the version.
+    let show = vigil(&[
+        "registry",
+        "--db",
+        &db,
+        "--json",
+        "show",
+        "cli-export.rolling_zscore@1",
+    ]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&show)).expect("json");
+    let names: Vec<&str> = shown["artifacts"]
+        .as_array()
+        .expect("artifacts")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".onnx")).count(),
+        2,
+        "{names:?}"
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with("onnx-spec.json"))
+            .count(),
+        2,
+        "{names:?}"
+    );
+
+    // One series: the flat layout.
+    let key = series[0]["series"].as_str().expect("key");
+    let one = dir.path().join("one");
+    let again = vigil(&[
+        "export",
+        "cli-export.rolling_zscore@1",
+        "--series",
+        key,
+        "--out",
+        one.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for name in ["model.onnx", "spec.json", "manifest.json"] {
+        assert!(one.join(name).is_file(), "{name} missing");
+    }
+    // An existing non-empty directory is never overwritten.
+    let busy = vigil(&[
+        "export",
+        "cli-export.rolling_zscore@1",
+        "--out",
+        one.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert_eq!(busy.status.code(), Some(2), "{}", stderr(&busy));
+    assert!(stderr(&busy).contains("not empty"), "{}", stderr(&busy));
+
+    // The ensemble: members plus rule. `vigil run` registers only the best entry; register
+    // the mean ensemble from the leaderboard as the runner does (its state plus each member's
+    // fitted models), then export it and recompute the ensemble score from the members'
+    // ONNX scores with the exported rule.
+    let entry = leaderboard["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["name"] == "ensemble_mean")
+        .expect("the mean ensemble is on the leaderboard");
+    let registry = vigil_registry::Registry::open(&db).expect("registry");
+    let mut state = entry["params"].clone();
+    let fitted: Vec<serde_json::Value> = state["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            let kind = m["kind"].as_str().expect("kind");
+            let reference: vigil_registry::ModelRef =
+                format!("cli-export.{kind}@1").parse().expect("reference");
+            let version = registry.resolve(&reference).expect("member version");
+            let artifact = version
+                .artifacts
+                .iter()
+                .find(|a| a.name == "fitted.json")
+                .expect("fitted.json");
+            serde_json::from_slice(
+                &registry
+                    .read_artifact(&artifact.artifact.sha256)
+                    .expect("read"),
+            )
+            .expect("json")
+        })
+        .collect();
+    state["fitted"] = serde_json::Value::Array(fitted);
+    let stored = registry
+        .put_artifact(
+            &serde_json::to_vec(&state).expect("json"),
+            "application/json",
+        )
+        .expect("put");
+    registry
+        .register_version(&vigil_registry::NewVersion {
+            model: "cli-export-ensemble".into(),
+            run_id: None,
+            spec: entry["params"].clone(),
+            state_artifact: "fitted.json".into(),
+            artifacts: vec![vigil_registry::NamedArtifact {
+                name: "fitted.json".into(),
+                artifact: stored,
+            }],
+            threshold: 1.5,
+            alert_policy: serde_json::json!({}),
+            metrics: Default::default(),
+            datasets: Vec::new(),
+            description: "the mean ensemble of the export test".into(),
+            created_by: "tests/cli.rs".into(),
+        })
+        .expect("register the ensemble");
+    registry.close();
+    let ens = dir.path().join("ensemble");
+    let export = vigil(&[
+        "export",
+        "cli-export-ensemble@1",
+        "--out",
+        ens.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let manifest = read_json(&ens.join("manifest.json"));
+    for entry in manifest["series"].as_array().expect("series") {
+        assert_eq!(entry["family"], "ensemble");
+        let spec = read_json(&ens.join(entry["spec"].as_str().expect("spec")));
+        assert_eq!(spec["ensemble"]["mode"], "mean");
+        let members = spec["members"].as_array().expect("members");
+        assert_eq!(members.len(), 2);
+        let Some(env) = env.as_ref() else { continue };
+        let probe = probe_series(600, members[0]["channels"].as_u64().expect("c") as usize);
+        let weights: Vec<f64> = spec["ensemble"]["weights"]
+            .as_array()
+            .expect("weights")
+            .iter()
+            .map(|w| w.as_f64().expect("weight"))
+            .collect();
+        let mut onnx_members = Vec::new();
+        let mut vigil_members = Vec::new();
+        for (m, member) in members.iter().enumerate() {
+            let model: vigil_train::FittedModel =
+                serde_json::from_value(member["fitted_state"].clone()).expect("fitted");
+            let vigil_scores = model.score(&probe).expect("score").values;
+            let file = format!(
+                "{}/{}",
+                entry["spec"]
+                    .as_str()
+                    .expect("spec")
+                    .trim_end_matches("/spec.json"),
+                member["model"].as_str().expect("model")
+            );
+            assert_eq!(entry["models"][m], file.as_str());
+            let onnx = std::fs::read(ens.join(&file)).expect("member graph");
+            let (scores, flags) = score_with_onnx(env, &onnx, member, &probe);
+            assert!(
+                worst_ratio(&scores, &vigil_scores, member) <= 1.0,
+                "member {m}"
+            );
+            assert!(
+                flags.iter().all(|f| !f),
+                "member graphs never alert on their own"
+            );
+            let normaliser: vigil_experiments::ensemble::Normaliser =
+                serde_json::from_value(member["normaliser"].clone()).expect("normaliser");
+            onnx_members.push(
+                scores
+                    .iter()
+                    .map(|s| normaliser.apply(*s))
+                    .collect::<Vec<_>>(),
+            );
+            vigil_members.push(
+                vigil_scores
+                    .iter()
+                    .map(|s| normaliser.apply(*s))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mode = vigil_experiments::spec::EnsembleMode::Mean;
+        let onnx_combined =
+            vigil_experiments::ensemble::combine(mode, &onnx_members, &weights, &[]);
+        let vigil_combined =
+            vigil_experiments::ensemble::combine(mode, &vigil_members, &weights, &[]);
+        let window = members
+            .iter()
+            .map(|m| m["input_window"].as_u64().expect("w") as usize)
+            .max()
+            .expect("members");
+        for t in window..probe.values.nrows() {
+            assert!(
+                (onnx_combined[t] - vigil_combined[t]).abs()
+                    <= 1e-4 * (1.0 + vigil_combined[t].abs()),
+                "row {t}: {} vs {}",
+                onnx_combined[t],
+                vigil_combined[t]
+            );
+        }
+    }
+
+    // An unknown series and a family with no ONNX form: exit 2, reason, hint, no directory.
+    let none = dir.path().join("none");
+    let unknown = vigil(&[
+        "export",
+        "cli-export.rolling_zscore@1",
+        "--series",
+        "nope",
+        "--out",
+        none.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains(key), "{}", stderr(&unknown));
+    let cusum = vigil(&[
+        "export",
+        "cli-export.cusum@1",
+        "--out",
+        none.to_str().expect("utf-8"),
+        "--db",
+        &db,
+    ]);
+    assert_eq!(cusum.status.code(), Some(2));
+    let err = stderr(&cusum);
+    assert!(
+        err.contains("cusum cannot be exported")
+            && err.contains("recursion")
+            && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(!none.exists(), "a refused export leaves no directory");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary directories left behind");
 }

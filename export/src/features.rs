@@ -42,6 +42,31 @@ pub fn unsupported(features: &FeatureModel) -> Option<String> {
     None
 }
 
+/// The feature columns the graph builds, in vigil's layout (for `spec.json`): `c{k}` is input
+/// channel k, `[t-j]` the row j before the scored row, `Δ` a first difference.
+pub fn feature_layout(features: &FeatureModel) -> Vec<String> {
+    let p = &features.params;
+    let d = if p.diff { "Δ" } else { "" };
+    let mut names = Vec::with_capacity(features.dim());
+    for channel in 0..features.channels {
+        for j in (0..p.window).rev() {
+            names.push(format!("{d}c{channel}[t-{j}]"));
+        }
+    }
+    for &lag in &p.lags {
+        for channel in 0..features.channels {
+            names.push(format!("{d}c{channel}[t-{lag}]"));
+        }
+    }
+    for &length in &p.rolling {
+        for channel in 0..features.channels {
+            names.push(format!("mean({d}c{channel}[t-{}..=t])", length - 1));
+            names.push(format!("std({d}c{channel}[t-{}..=t])", length - 1));
+        }
+    }
+    names
+}
+
 /// Adds the feature transform reading graph input `x` (`[batch, window, channels]`).
 pub(crate) fn build(
     g: &mut Graph,

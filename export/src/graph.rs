@@ -16,6 +16,7 @@ pub(crate) const ML_OPSET: i64 = 3;
 const IR_VERSION: i64 = 8;
 
 /// One attribute value.
+#[derive(Clone)]
 pub(crate) enum Attr {
     Int(i64),
     Str(&'static str),
@@ -30,7 +31,11 @@ pub(crate) struct Graph {
     initializers: Vec<TensorProto>,
     inputs: Vec<ValueInfoProto>,
     outputs: Vec<ValueInfoProto>,
+    /// Outputs listed after `score` and `is_anomaly` (a stateful graph's `state_out`).
+    trailing_outputs: Vec<ValueInfoProto>,
     counter: usize,
+    /// See [`Graph::never_flag`].
+    never: Option<String>,
 }
 
 /// A symbolic or fixed dimension of a graph input or output.
@@ -68,7 +73,9 @@ impl Graph {
             initializers: Vec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            trailing_outputs: Vec::new(),
             counter: 0,
+            never: None,
         }
     }
 
@@ -81,6 +88,18 @@ impl Graph {
     pub(crate) fn input_f32(&mut self, name: &str, dims: &[Dim], doc: &str) {
         self.inputs
             .push(value_info(name, data_type::FLOAT, dims, doc));
+    }
+
+    /// Declares a float64 graph input.
+    pub(crate) fn input_f64(&mut self, name: &str, dims: &[Dim], doc: &str) {
+        self.inputs
+            .push(value_info(name, data_type::DOUBLE, dims, doc));
+    }
+
+    /// Declares a graph output listed after the ones declared with [`Graph::output`].
+    pub(crate) fn trailing_output(&mut self, name: &str, elem_type: i32, dims: &[Dim], doc: &str) {
+        self.trailing_outputs
+            .push(value_info(name, elem_type, dims, doc));
     }
 
     /// Declares a graph output of `elem_type` (one of [`data_type`]).
@@ -100,9 +119,42 @@ impl Graph {
     }
 
     /// A float64 constant.
+    ///
+    /// ONNX Runtime's graph optimizer (1.31, `NoopElimination`) drops `x·c` and `x + c` when
+    /// a single-element constant `c` lies within float32 epsilon of 1 or 0, although the graph
+    /// computes in float64: `(1 − α)·level` with α = 1.6e-8 became `level`. A single value
+    /// that close to 0 or 1 (but not exactly 0 or 1, where the rewrite is exact) is therefore
+    /// routed through `Where(false, c, c)` on a condition computed from the input's shape, which
+    /// no optimizer can fold; the value is passed through unchanged.
     pub(crate) fn const_f64(&mut self, hint: &str, dims: &[usize], values: &[f64]) -> String {
         let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.constant(hint, data_type::DOUBLE, dims, raw)
+        let name = self.constant(hint, data_type::DOUBLE, dims, raw);
+        let near = |v: f64| v != 0.0 && v != 1.0 && (v.abs() < 1e-6 || (v - 1.0).abs() < 1e-6);
+        if values.len() == 1 && near(values[0]) {
+            let never = self.never_flag();
+            self.op("Where", &[&never, &name, &name], vec![])
+        } else {
+            name
+        }
+    }
+
+    /// A scalar bool `false` that depends on the input `x` (`min(shape(x)) < 0`), created once.
+    fn never_flag(&mut self) -> String {
+        if let Some(flag) = &self.never {
+            return flag.clone();
+        }
+        let shape = self.op("Shape", &["x"], vec![]);
+        let min = self.op("ReduceMin", &[&shape], vec![("keepdims", Attr::Int(0))]);
+        let zero = self.const_i64("zero_i64", &[], &[0]);
+        let flag = self.op("Less", &[&min, &zero], vec![]);
+        self.never = Some(flag.clone());
+        flag
+    }
+
+    /// A float32 constant.
+    pub(crate) fn const_f32(&mut self, hint: &str, dims: &[usize], values: &[f32]) -> String {
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.constant(hint, data_type::FLOAT, dims, raw)
     }
 
     /// An int64 constant.
@@ -213,7 +265,7 @@ impl Graph {
 
     /// Serialises the model with `metadata` as `metadata_props`.
     pub(crate) fn finish(
-        self,
+        mut self,
         name: &str,
         doc: &str,
         uses_ml: bool,
@@ -229,6 +281,7 @@ impl Graph {
                 version: ML_OPSET,
             });
         }
+        self.outputs.append(&mut self.trailing_outputs);
         ModelProto {
             ir_version: IR_VERSION,
             opset_import,

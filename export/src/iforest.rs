@@ -258,6 +258,7 @@ pub(crate) fn finish(
         nodes,
         score_tolerance: SCORE_TOLERANCE,
         relative_tolerance: 0.0,
+        state: None,
     })
 }
 

@@ -12,23 +12,31 @@
 //! `vigil.input_window`, `vigil.channels` and, when given, `vigil.dataset_fingerprint`.
 //! The ONNX protobuf messages are private to this crate; callers get bytes.
 //!
-//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python):
-//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow;
-//!   |Δscore| ≤ 1e-5 (measured ≤ 1.5e-7). With plain window/lag features the float32 split
-//!   thresholds are exact (every float32 input branches as in vigil).
-//! - `knn`: stored training rows, Euclidean distances, TopK; |Δscore| ≤ 1e-5 (measured ≤ 2.3e-7).
-//! - `pca`, `subsequence_pca` (max_fill = 0): PyOD's score; |Δ| ≤ 1e-5 + 1e-6 × |score|
-//!   (scores reach 1e5; the float32 output alone is 6e-8 relative).
-//! - `rolling_zscore` (mean/σ): input `[batch, window + 1, channels]`, NaN-aware mean/σ of the
-//!   previous rows; |Δ| ≤ 1e-5 + 1e-6 × |score| (measured ≤ 3.2e-7).
+//! Stateful graphs (EWMA, Holt-Winters) take one row per call and carry their recursion in a
+//! float64 `state` input / `state_out` output ([`StateSpec`]).
+//!
+//! Families and their parity (tests/parity.rs, ONNX Runtime 1.31.1 through `ort` and Python;
+//! export/README.md has the table with the measured max |Δ| and the reasons for what is not
+//! exported):
+//! - `isolation_forest`: `ai.onnx.ml` TreeEnsembleRegressor (opset 3) + float64 Div/Neg/Pow.
+//! - `knn`, `lof`: stored training rows, Euclidean distances, TopK (LOF: gathered k-distances
+//!   and lrd); `ocsvm`: support vectors and the RBF kernel; `ecod`: stored sorted training
+//!   columns, counts by comparison; `pca`, `subsequence_pca` (max_fill = 0).
+//! - `rolling_zscore` (mean/σ and median/MAD), `rolling_percentile`: input `[batch, window + 1,
+//!   channels]`; the sorted families sort with TopK.
+//! - `ewma`, `holt_winters`: stateful, exact recursions.
+//! - `lstm_autoencoder`: ONNX `LSTM` with vigil's weights (already in ONNX gate order).
 //! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
 //!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
 //! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
 //!   [`unsupported_reason`].
 
+mod ewma;
 mod features;
 mod graph;
+mod holt_winters;
 mod iforest;
+mod lstm;
 mod point;
 mod proto;
 mod stats;
@@ -91,6 +99,25 @@ pub struct OnnxModel {
     pub score_tolerance: f64,
     /// Relative part of the tolerance (0 for families whose scores stay near 1).
     pub relative_tolerance: f64,
+    /// The recurrent state a stateful graph takes and returns (EWMA), `None` for the
+    /// window families.
+    pub state: Option<StateSpec>,
+}
+
+/// The state input of a stateful graph: the caller feeds `initial` for the first row of a
+/// series, then each call's `state_out` to the next call (one row per call and series).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateSpec {
+    /// Graph input name (`state`); the output is `state_out`.
+    pub input: String,
+    /// Output name.
+    pub output: String,
+    /// Shape without the batch axis.
+    pub shape: Vec<usize>,
+    /// What each entry of the last axis holds.
+    pub layout: Vec<String>,
+    /// The state before the first row, row-major over `shape`.
+    pub initial: Vec<f64>,
 }
 
 /// Exports `model` with `options`, or says why its family cannot map.
@@ -100,12 +127,43 @@ pub fn export(model: &FittedModel, options: &ExportOptions) -> Result<OnnxModel,
         FittedModel::IsolationForest(m) => iforest::export(m, options),
         FittedModel::Knn(m) => point::export_knn(m, options),
         FittedModel::RollingZscore(m) => stats::export_zscore(m, options),
+        FittedModel::RollingPercentile(m) => stats::export_percentile(m, options),
+        FittedModel::Ewma(m) => ewma::export(m, options),
+        FittedModel::HoltWinters(m) => holt_winters::export(m, options),
+        FittedModel::LstmAutoencoder(m) => lstm::export(m, options),
+        FittedModel::Lof(m) => point::export_lof(m, options),
+        FittedModel::Ocsvm(m) => point::export_ocsvm(m, options),
+        FittedModel::Ecod(m) => point::export_ecod(m, options),
         FittedModel::Pca(m) => point::export_pca(m, options, "pca"),
         FittedModel::SubsequencePca(m) => point::export_pca(m, options, "subsequence_pca"),
         other => Err(ExportError::Unsupported {
             family: other.kind().name().to_string(),
             reason: unsupported_reason(other),
         }),
+    }
+}
+
+/// The columns the exported graph computes from its input window, for `spec.json`: the
+/// feature row for the point families, the channels (divided by their training scale) for the
+/// rolling statistics. Empty for families that are not exported.
+pub fn feature_layout(model: &FittedModel) -> Vec<String> {
+    match model {
+        FittedModel::IsolationForest(m) => features::feature_layout(&m.features),
+        FittedModel::Knn(m) => features::feature_layout(&m.features),
+        FittedModel::Pca(m) | FittedModel::SubsequencePca(m) => {
+            features::feature_layout(&m.rows.features)
+        }
+        FittedModel::Lof(m) => features::feature_layout(&m.features),
+        FittedModel::Ocsvm(m) => features::feature_layout(&m.features),
+        FittedModel::Ecod(m) => features::feature_layout(&m.features),
+        FittedModel::RollingZscore(m) => channel_layout(m.channels.len()),
+        FittedModel::RollingPercentile(m) => channel_layout(m.channels.len()),
+        FittedModel::Ewma(m) => channel_layout(m.channels.len()),
+        FittedModel::HoltWinters(m) => channel_layout(m.channels.len()),
+        FittedModel::LstmAutoencoder(m) => (0..m.scalers.len())
+            .map(|k| format!("(c{k} / scale − mean) / σ (training), each of the window's rows"))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -125,22 +183,36 @@ pub fn unsupported_reason(model: &FittedModel) -> String {
              function of a fixed input window"
                 .to_string()
         }
-        FittedModel::RollingZscore(m) => {
-            if m.params.center == vigil_train::detectors::zscore::Center::MeanStd {
-                "exportable".to_string()
+        FittedModel::Knn(m) => features_reason(&m.features),
+        FittedModel::Lof(m) => features_reason(&m.features),
+        FittedModel::Ocsvm(m) => features_reason(&m.features),
+        FittedModel::Ecod(m) => features_reason(&m.features),
+        FittedModel::Pca(m) | FittedModel::SubsequencePca(m) => {
+            if m.max_fill > 0 {
+                "max_fill > 0 fills missing rows from earlier rows of the series before the \
+                 features; the exported graph sees only its input window"
+                    .to_string()
             } else {
-                "the median/MAD centre is not mapped to ONNX yet (only mean/σ)".to_string()
+                features_reason(&m.rows.features)
             }
         }
-        FittedModel::Ewma(_) => "the EWMA mean and variance carry state over the whole history \
-             (infinite memory); a fixed input window would truncate it, and exporting the state \
-             as an input is not done yet"
-            .to_string(),
-        FittedModel::HoltWinters(_) => "the one-step forecast needs the level/trend/season \
-             state as of the previous row; exporting that state as a graph input is not done yet"
-            .to_string(),
+        FittedModel::RollingZscore(_)
+        | FittedModel::RollingPercentile(_)
+        | FittedModel::Ewma(_)
+        | FittedModel::HoltWinters(_)
+        | FittedModel::LstmAutoencoder(_) => "exportable".to_string(),
         _ => "not mapped to ONNX yet in this version of vigil-export".to_string(),
     }
+}
+
+fn channel_layout(channels: usize) -> Vec<String> {
+    (0..channels)
+        .map(|k| format!("c{k} / training scale"))
+        .collect()
+}
+
+fn features_reason(f: &vigil_train::features::FeatureModel) -> String {
+    features::unsupported(f).unwrap_or_else(|| "exportable".to_string())
 }
 
 fn check_options(options: &ExportOptions) -> Result<(), ExportError> {
@@ -173,16 +245,32 @@ pub(crate) fn metadata(
         ),
         ("vigil.input_window".to_string(), input_window.to_string()),
         ("vigil.channels".to_string(), channels.to_string()),
-        (
+    ];
+    if matches!(family, "ewma" | "holt_winters") {
+        m.push((
+            "vigil.inputs".to_string(),
+            "x: float32 [batch, 1, channels], the new row; state: float64 [batch, channels, k], \
+             the previous call's state_out (the initial state before a series' first row is in \
+             spec.json)"
+                .to_string(),
+        ));
+        m.push((
+            "vigil.outputs".to_string(),
+            "score: float32 [batch]; is_anomaly: bool [batch] = score >= threshold; state_out: \
+             float64 [batch, channels, k], to feed with the next row"
+                .to_string(),
+        ));
+    } else {
+        m.push((
             "vigil.inputs".to_string(),
             "x: float32 [batch, window, channels], oldest row first; the last row is scored"
                 .to_string(),
-        ),
-        (
+        ));
+        m.push((
             "vigil.outputs".to_string(),
             "score: float32 [batch]; is_anomaly: bool [batch] = score >= threshold".to_string(),
-        ),
-    ];
+        ));
+    }
     if let Some(f) = &options.dataset_fingerprint {
         m.push(("vigil.dataset_fingerprint".to_string(), f.clone()));
     }

@@ -198,3 +198,259 @@ fn rolling_zscore_matches_onnx_runtime() {
         }
     }
 }
+
+#[test]
+fn rolling_zscore_median_mad_matches_onnx_runtime() {
+    use vigil_train::detectors::zscore::{Center, RollingZScoreParams};
+    use vigil_train::scores::Combine;
+    let train = common::series(400, 2, 11);
+    let test = common::series(900, 2, 12);
+    for (window, combine) in [(30, Combine::Max), (25, Combine::Mean)] {
+        let params = RollingZScoreParams::default()
+            .with_window(window)
+            .with_center(Center::MedianMad);
+        let params = RollingZScoreParams { combine, ..params };
+        let model = FittedModel::RollingZscore(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.97) {
+            // The same float64 operations as vigil: only the float32 output differs.
+            assert!(p.anomalies > 5 && p.max_delta < 1e-5, "{combine:?}");
+        }
+    }
+}
+
+#[test]
+fn rolling_percentile_matches_onnx_runtime() {
+    use vigil_train::detectors::percentile::{RollingPercentileParams, Side};
+    use vigil_train::scores::Combine;
+    let train = common::series(400, 2, 13);
+    let test = common::series(900, 2, 14);
+    for (window, side, combine, lo, hi) in [
+        (40, Side::Upper, Combine::Max, 0.05, 0.95),
+        (31, Side::Lower, Combine::Mean, 0.1, 0.9),
+        (24, Side::Both, Combine::Max, 0.25, 0.75),
+    ] {
+        let params = RollingPercentileParams::default()
+            .with_window(window)
+            .with_quantiles(lo, hi)
+            .with_side(side)
+            .with_combine(combine);
+        let model = FittedModel::RollingPercentile(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.97) {
+            assert!(p.anomalies > 5, "{side:?}");
+        }
+    }
+}
+
+#[test]
+fn lof_matches_onnx_runtime() {
+    use vigil_train::detectors::lof::LofParams;
+    let train = common::series(600, 2, 15);
+    let test = common::series(500, 2, 16);
+    for (k, features) in [
+        (10, FeatureParams::default().with_window(2)),
+        (
+            20,
+            FeatureParams::default()
+                .with_diff(true)
+                .with_rolling(vec![4]),
+        ),
+    ] {
+        let params = LofParams::default()
+            .with_features(features)
+            .with_n_neighbors(k);
+        let model = FittedModel::Lof(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.95) {
+            assert!(p.anomalies > 5, "k = {k}");
+        }
+    }
+}
+
+#[test]
+fn ocsvm_matches_onnx_runtime() {
+    use vigil_train::detectors::ocsvm::{Gamma, OcsvmParams};
+    let train = common::series(500, 2, 17);
+    let test = common::series(500, 2, 18);
+    for (nu, gamma) in [(0.1, Gamma::Scale), (0.05, Gamma::Value(0.5))] {
+        let params = OcsvmParams::default()
+            .with_features(FeatureParams::default().with_window(2))
+            .with_nu(nu)
+            .with_gamma(gamma);
+        let model = FittedModel::Ocsvm(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.95) {
+            assert!(p.anomalies > 5, "nu = {nu}");
+        }
+    }
+}
+
+/// Parity of a stateful graph (EWMA, Holt-Winters): one row per call, `state_out` fed back as
+/// `state` from the exported initial state, through the whole test series (ONNX Runtime in Rust
+/// and in Python); vigil scores the series in one pass. Returns the max |Δscore| and the
+/// number of alerts.
+#[allow(clippy::needless_range_loop)]
+fn stateful_parity(
+    model: &FittedModel,
+    test: &vigil_datasets::Series,
+    q: f64,
+) -> Option<(f64, usize)> {
+    use ort::session::Session;
+    use ort::value::TensorRef;
+    let vigil = model.score(test).unwrap().values;
+    let threshold = common::threshold_between(&vigil, q);
+    let onnx = export(
+        model,
+        &ExportOptions {
+            threshold,
+            dataset_fingerprint: None,
+        },
+    )
+    .unwrap();
+    let state_spec = onnx.state.clone().expect("a stateful graph");
+    let env = common::runtime()?;
+    let mut session = Session::builder(env)
+        .unwrap()
+        .commit_from_memory(&onnx.bytes)
+        .unwrap();
+    let (n, c) = test.values.dim();
+    let shape = [1usize, state_spec.shape[0], state_spec.shape[1]];
+    let mut state = state_spec.initial.clone();
+    let mut max_delta = 0.0_f64;
+    let mut alerts = 0;
+    for t in 0..n {
+        let x: Vec<f32> = (0..c).map(|k| test.values[[t, k]] as f32).collect();
+        let outputs = session
+            .run(ort::inputs![
+                "x" => TensorRef::from_array_view(([1usize, 1, c], x.as_slice())).unwrap(),
+                "state" => TensorRef::from_array_view((shape, state.as_slice())).unwrap()
+            ])
+            .unwrap();
+        let (_, score) = outputs["score"].try_extract_tensor::<f32>().unwrap();
+        let (_, flag) = outputs["is_anomaly"].try_extract_tensor::<bool>().unwrap();
+        let (_, next) = outputs["state_out"].try_extract_tensor::<f64>().unwrap();
+        let delta = (f64::from(score[0]) - vigil[t]).abs();
+        assert!(
+            delta <= onnx.score_tolerance + onnx.relative_tolerance * vigil[t].abs(),
+            "{} row {t}: onnx {} vigil {}",
+            onnx.family,
+            score[0],
+            vigil[t]
+        );
+        assert_eq!(flag[0], vigil[t] >= threshold, "{} row {t}", onnx.family);
+        max_delta = max_delta.max(delta);
+        alerts += usize::from(flag[0]);
+        state = next.to_vec();
+    }
+    let expected_flag: Vec<bool> = vigil.iter().map(|&s| s >= threshold).collect();
+    let x: Vec<f32> = test.values.iter().map(|v| *v as f32).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let py = common::check_python_stateful(
+        dir.path(),
+        &onnx.bytes,
+        &x,
+        [n, 1, c],
+        &state_spec.initial,
+        &vigil,
+        &expected_flag,
+        onnx.score_tolerance,
+        onnx.relative_tolerance,
+    )?;
+    eprintln!(
+        "{}: {n} rows one at a time, max |Δscore| ort {max_delta:.3e}, python {}, {} nodes, {} bytes",
+        onnx.family,
+        py["max_abs_delta"],
+        onnx.nodes,
+        onnx.bytes.len()
+    );
+    Some((max_delta, alerts))
+}
+
+#[test]
+fn ewma_state_graph_matches_vigil_row_by_row() {
+    use vigil_train::detectors::ewma::EwmaParams;
+    use vigil_train::scores::Combine;
+    let train = common::series(300, 2, 19);
+    let test = common::series(700, 2, 20);
+    for (alpha, adjust, combine) in [(0.05, false, Combine::Max), (0.2, true, Combine::Mean)] {
+        let params = EwmaParams::default()
+            .with_alpha(alpha)
+            .with_adjust(adjust)
+            .with_combine(combine);
+        let model = FittedModel::Ewma(params.check().unwrap().fit(&train).unwrap());
+        if let Some((delta, alerts)) = stateful_parity(&model, &test, 0.97) {
+            // The same float64 operations as vigil: only the float32 output differs.
+            assert!(delta < 1e-5 && alerts > 5, "alpha {alpha}");
+        }
+    }
+}
+
+#[test]
+fn holt_winters_state_graph_matches_vigil_row_by_row() {
+    use vigil_train::detectors::holt_winters::{Component, HoltWintersParams};
+    use vigil_train::scores::Combine;
+    // A daily-ish wave of period 126 (sin(0.05 t)): seasonal structures have two seasons.
+    let train = common::series(700, 2, 23);
+    let test = common::series(900, 2, 24);
+    for (trend, damped, seasonal, combine) in [
+        (Component::Add, true, Component::Add, Combine::Max),
+        (Component::None, false, Component::Mul, Combine::Mean),
+        (Component::Mul, false, Component::None, Combine::Max),
+    ] {
+        let params = HoltWintersParams::default()
+            .with_trend(trend, damped)
+            .with_seasonal(seasonal, (seasonal != Component::None).then_some(126))
+            .with_scale_alpha(0.05)
+            .with_combine(combine);
+        let model = FittedModel::HoltWinters(params.check().unwrap().fit(&train).unwrap());
+        // vigil scores from the first training row on: the test replays train + test.
+        let both = common::concat(&train, &test);
+        if let Some((_, alerts)) = stateful_parity(&model, &both, 0.97) {
+            assert!(alerts > 5, "{trend:?} {seasonal:?}");
+        }
+    }
+}
+
+#[test]
+fn ecod_matches_onnx_runtime() {
+    use vigil_train::detectors::ecod::EcodParams;
+    let train = common::series(600, 2, 21);
+    let test = common::series(500, 2, 22);
+    let params = EcodParams {
+        features: FeatureParams::default()
+            .with_window(2)
+            .with_lags(vec![3])
+            .with_scaling(Scaling::None),
+    };
+    let model = FittedModel::Ecod(params.check().unwrap().fit(&train).unwrap());
+    if let Some(p) = parity(&model, &test, 0.95) {
+        assert!(p.anomalies > 5);
+    }
+}
+
+#[test]
+fn lstm_autoencoder_matches_onnx_runtime() {
+    use vigil_train::detectors::lstm_ae::{ErrorOver, LstmAutoencoderParams};
+    use vigil_train::scores::Combine;
+    let train = common::series(500, 2, 25);
+    let test = common::series(400, 2, 26);
+    for (layers, score_on, combine) in [
+        (1, ErrorOver::LastStep, Combine::Mean),
+        (2, ErrorOver::Window, Combine::Max),
+    ] {
+        let params = LstmAutoencoderParams {
+            window: 12,
+            hidden: 8,
+            layers,
+            latent: 4,
+            epochs: 3,
+            batch_size: 32,
+            seed: 3,
+            score_on,
+            combine,
+            progress: false,
+            ..LstmAutoencoderParams::default()
+        };
+        let model = FittedModel::LstmAutoencoder(params.check().unwrap().fit(&train).unwrap());
+        if let Some(p) = parity(&model, &test, 0.95) {
+            assert!(p.anomalies > 5, "{layers} layers");
+        }
+    }
+}

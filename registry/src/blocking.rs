@@ -206,6 +206,19 @@ impl Registry {
         self.block(self.inner.resolve(reference))
     }
 
+    /// See [`AsyncRegistry::attach_version_artifacts`].
+    pub fn attach_version_artifacts(
+        &self,
+        model: &str,
+        version: i64,
+        artifacts: &[NamedArtifact],
+    ) -> Result<()> {
+        self.block(
+            self.inner
+                .attach_version_artifacts(model, version, artifacts),
+        )
+    }
+
     /// See [`AsyncRegistry::move_alias`].
     pub fn move_alias(
         &self,

@@ -17,6 +17,7 @@ both_backends!(
     get_writes_verified_artifacts_and_manifest,
     concurrent_registration_is_gap_free,
     concurrent_promotions_have_one_winner,
+    attached_artifacts_are_added_once_and_never_replaced,
 );
 
 fn model_ref(s: &str) -> ModelRef {
@@ -476,4 +477,68 @@ fn concurrent_promotions_have_one_winner(db: &TestDb) {
         winners[0]
     );
     assert_eq!(registry.alias_history("m").expect("history").len(), 2);
+}
+
+fn attached_artifacts_are_added_once_and_never_replaced(db: &TestDb) {
+    let registry = db.open();
+    registry
+        .register_version(&new_version(&registry, "cpu-ewma", None, "one"))
+        .expect("v1");
+    let onnx = registry
+        .put_artifact(b"onnx bytes", "application/onnx")
+        .expect("put");
+    let named = vec![NamedArtifact {
+        name: "model.onnx".to_owned(),
+        artifact: onnx.clone(),
+    }];
+    registry
+        .attach_version_artifacts("cpu-ewma", 1, &named)
+        .expect("attach");
+    // The same bytes again: a no-op.
+    registry
+        .attach_version_artifacts("cpu-ewma", 1, &named)
+        .expect("idempotent");
+    let v1 = registry.resolve(&model_ref("cpu-ewma@1")).expect("v1");
+    let attached: Vec<_> = v1
+        .artifacts
+        .iter()
+        .filter(|a| a.name == "model.onnx")
+        .collect();
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].artifact.sha256, onnx.sha256);
+    // Other bytes under the same name: refused, the first stays.
+    let other = registry
+        .put_artifact(b"other bytes", "application/onnx")
+        .expect("put");
+    let err = registry
+        .attach_version_artifacts(
+            "cpu-ewma",
+            1,
+            &[NamedArtifact {
+                name: "model.onnx".to_owned(),
+                artifact: other,
+            }],
+        )
+        .expect_err("never replaced");
+    assert!(err.to_string().contains("immutable"), "{err}");
+    let v1 = registry.resolve(&model_ref("cpu-ewma@1")).expect("v1");
+    assert!(
+        v1.artifacts
+            .iter()
+            .any(|a| a.name == "model.onnx" && a.artifact.sha256 == onnx.sha256)
+    );
+    // A version that does not exist.
+    let err = registry
+        .attach_version_artifacts("cpu-ewma", 7, &named)
+        .expect_err("no such version");
+    assert!(
+        matches!(
+            err,
+            RegistryError::NotFound {
+                kind: "version",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

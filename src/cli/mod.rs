@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod datasets;
 pub mod eval;
+pub mod export;
 pub mod gate;
 pub mod pull;
 pub mod registry;
@@ -52,6 +53,9 @@ pub enum Command {
     /// The retraining job: train a challenger, judge it and the champion on the same recent
     /// period, promote only when better by the margin.
     Retrain(retrain::RetrainArgs),
+    /// Export a registered version to ONNX (`model.onnx`, `spec.json`, `manifest.json`) and
+    /// attach the ONNX artifact to the version.
+    Export(export::ExportArgs),
     /// Re-render an experiment report from the registry, or a registered version's model card.
     Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gate(args) => gate::run(&args),
         Command::Retrain(args) => retrain::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }
 

@@ -103,6 +103,12 @@ impl KdTree {
             .expect("points are len × dim")
     }
 
+    /// The original training-row index of each stored point, in the order of [`Self::points`]
+    /// (for exporters that pair the points with per-row fitted state).
+    pub fn point_rows(&self) -> &[u32] {
+        &self.index
+    }
+
     fn build_node(
         &mut self,
         points: &ArrayView2<'_, f64>,

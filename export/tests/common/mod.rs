@@ -88,6 +88,48 @@ pub fn check_python(
     tolerance: f64,
     relative: f64,
 ) -> Option<serde_json::Value> {
+    check_python_case(dir, model, x, shape, None, score, flag, tolerance, relative)
+}
+
+/// [`check_python`] for a stateful graph: the script feeds the rows one at a time, starting
+/// from `initial_state` and passing `state_out` on.
+#[allow(clippy::too_many_arguments)]
+pub fn check_python_stateful(
+    dir: &Path,
+    model: &[u8],
+    x: &[f32],
+    shape: [usize; 3],
+    initial_state: &[f64],
+    score: &[f64],
+    flag: &[bool],
+    tolerance: f64,
+    relative: f64,
+) -> Option<serde_json::Value> {
+    check_python_case(
+        dir,
+        model,
+        x,
+        shape,
+        Some(initial_state),
+        score,
+        flag,
+        tolerance,
+        relative,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_python_case(
+    dir: &Path,
+    model: &[u8],
+    x: &[f32],
+    shape: [usize; 3],
+    initial_state: Option<&[f64]>,
+    score: &[f64],
+    flag: &[bool],
+    tolerance: f64,
+    relative: f64,
+) -> Option<serde_json::Value> {
     let probe = Command::new("python3")
         .args(["-c", "import onnx, onnxruntime, numpy"])
         .output();
@@ -109,7 +151,10 @@ pub fn check_python(
                 .collect()
         })
         .collect();
-    let case = serde_json::json!({"x": rows, "score": score, "is_anomaly": flag, "tolerance": tolerance, "relative_tolerance": relative});
+    // JSON has no NaN: the initial state's NaN entries travel as null.
+    let initial: Option<Vec<Option<f64>>> =
+        initial_state.map(|s| s.iter().map(|v| (!v.is_nan()).then_some(*v)).collect());
+    let case = serde_json::json!({"x": rows, "score": score, "is_anomaly": flag, "tolerance": tolerance, "relative_tolerance": relative, "initial_state": initial});
     let case_path = dir.join("case.json");
     std::fs::write(&case_path, case.to_string()).expect("write case");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_onnx.py");
@@ -176,4 +221,19 @@ pub fn threshold_between(scores: &[f64], q: f64) -> f64 {
     s.dedup();
     let i = ((q * s.len() as f64) as usize).clamp(1, s.len() - 1);
     (s[i - 1] + s[i]) / 2.0
+}
+
+/// `a` followed by `b` (same channels), timestamps continuing one minute apart.
+pub fn concat(a: &Series, b: &Series) -> Series {
+    let (n, c) = a.values.dim();
+    let m = b.values.nrows();
+    let mut values = Array2::zeros((n + m, c));
+    values.slice_mut(ndarray::s![..n, ..]).assign(&a.values);
+    values.slice_mut(ndarray::s![n.., ..]).assign(&b.values);
+    Series::new(
+        "synthetic",
+        (0..(n + m) as i64).map(|t| t * 60_000).collect(),
+        (0..c).map(|k| format!("c{k}")).collect(),
+        values,
+    )
 }

@@ -10,7 +10,7 @@ use crate::names::{validate_alias, validate_key, validate_name};
 use crate::tracking::{
     encode_float, ensure_artifact_rows, ensure_dataset_rows, validate_artifacts, validate_datasets,
 };
-use crate::types::now_ms;
+use crate::types::{NamedArtifact, now_ms};
 
 fn validate_actor(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() || value.chars().count() > 1000 {
@@ -228,6 +228,84 @@ impl AsyncRegistry {
             }
             tx.commit().await.map_err(RegistryError::db(ctx()))?;
             Ok(version)
+        })
+        .await
+    }
+
+    /// Attaches derived artifacts (an ONNX export, a model card) to an existing version in one
+    /// transaction. The version's registered content stays immutable: a name it already
+    /// carries with the same bytes is a no-op, with other bytes an error, so re-running an
+    /// export is idempotent and nothing is ever overwritten.
+    pub async fn attach_version_artifacts(
+        &self,
+        model: &str,
+        version: i64,
+        artifacts: &[NamedArtifact],
+    ) -> Result<()> {
+        validate_name("model", model)?;
+        validate_artifacts(self, model, artifacts)?;
+        with_retry("attach version artifacts", || async move {
+            let mut tx = self.db.begin_write().await?;
+            let conn: &mut AnyConnection = &mut tx;
+            let ctx = || format!("attaching artifacts to {model}@{version}");
+            let exists =
+                sqlx::query("SELECT version FROM model_versions WHERE model = $1 AND version = $2")
+                    .bind(model)
+                    .bind(version)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(RegistryError::db(ctx()))?;
+            if exists.is_none() {
+                return Err(RegistryError::NotFound {
+                    kind: "version",
+                    key: format!("{model}@{version}"),
+                    hint: "list versions with `vigil registry versions MODEL`",
+                });
+            }
+            ensure_artifact_rows(conn, artifacts).await?;
+            for named in artifacts {
+                let present = sqlx::query(
+                    "SELECT sha256 FROM version_artifacts WHERE model = $1 AND version = $2 \
+                     AND name = $3",
+                )
+                .bind(model)
+                .bind(version)
+                .bind(named.name.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(RegistryError::db(ctx()))?;
+                let present: Option<String> = present
+                    .map(|r| r.try_get("sha256"))
+                    .transpose()
+                    .map_err(RegistryError::db(ctx()))?;
+                match present {
+                    Some(sha) if sha == named.artifact.sha256 => continue,
+                    Some(sha) => {
+                        return Err(RegistryError::InvalidField {
+                            field: "version artifact",
+                            reason: format!(
+                                "{model}@{version} already carries {} with sha256 {sha}, not {}",
+                                named.name, named.artifact.sha256
+                            ),
+                            hint: "versions are immutable: register a new version to ship \
+                                   different bytes under the same name",
+                        });
+                    }
+                    None => {}
+                }
+                sqlx::query(
+                    "INSERT INTO version_artifacts (model, version, name, sha256) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(model)
+                .bind(version)
+                .bind(named.name.as_str())
+                .bind(named.artifact.sha256.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(RegistryError::db(ctx()))?;
+            }
+            tx.commit().await.map_err(RegistryError::db(ctx()))
         })
         .await
     }

@@ -1,0 +1,654 @@
+//! `vigil export MODEL@ALIAS|MODEL@VERSION --out DIR`: a registered version as ONNX, for the
+//! runtime services that load models with ONNX Runtime.
+//!
+//! A version registered by `vigil run` holds one fitted model per series (`fitted.json` maps
+//! series key → model). The export writes every series by default, because a runtime service
+//! scores every series the version was trained for and the models differ (own scaling, own
+//! trees); `--series KEY` picks one. The layout:
+//! - one series (a one-series version, or `--series`): `DIR/model.onnx`, `DIR/spec.json`;
+//! - several: `DIR/<series>/model.onnx` and `DIR/<series>/spec.json`, the directory name made
+//!   file-safe (the real key is in each `spec.json` and in the manifest);
+//! - an ensemble version: the members' graphs instead of `model.onnx`
+//!   (`member-<i>-<family>.onnx`), and the combination rule with each member's normaliser for
+//!   that series in `spec.json` (members plus rule: the members take different input windows,
+//!   and some carry state, so one graph would not serve them all);
+//! - always `DIR/manifest.json`: sha256 and size of every file, vigil's version, the source
+//!   model/version/aliases and the dataset fingerprints.
+//!
+//! All of it is written into a temporary directory beside DIR and renamed into place at the
+//! end, so DIR is either absent, complete, or (when it existed empty before) untouched. The
+//! graphs and the specs are also attached to the version in the registry (the file's path in
+//! DIR with `/` replaced by `.`, and `onnx-spec.json` for `spec.json`), unless `--no-store`.
+//! A family that has no ONNX form stops the export with exit 2, the reason and a hint, before
+//! anything is written.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use vigil_export::{ExportError, ExportOptions, OnnxModel};
+use vigil_registry::{
+    DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, RegistryOptions, sha256_hex,
+};
+use vigil_train::FittedModel;
+
+use super::{EXIT_ERROR, EXIT_OK};
+
+/// The `spec.json` format, bumped on incompatible changes.
+pub const SPEC_FORMAT: &str = "vigil-onnx-spec/1";
+/// The export manifest format.
+pub const MANIFEST_FORMAT: &str = "vigil-onnx-export/1";
+
+/// `vigil export …`
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The version to export: MODEL@ALIAS, MODEL@VERSION or MODEL (newest version).
+    pub reference: String,
+    /// Output directory; must not exist or be empty.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Export only this series of the version (default: every series it holds).
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Do not attach the ONNX artifacts to the version in the registry.
+    #[arg(long)]
+    pub no_store: bool,
+    /// Registry database: sqlite://PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "VIGIL_DB", default_value = DEFAULT_DB_URL)]
+    pub db: String,
+    /// Artifact directory (default: `<db stem>-artifacts` beside a SQLite file).
+    #[arg(long, env = "VIGIL_ARTIFACTS")]
+    pub artifacts: Option<PathBuf>,
+    /// Print the manifest as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A user-facing failure: message and hint, exit 2.
+struct Refusal {
+    message: String,
+    hint: String,
+}
+
+fn refuse(message: impl Into<String>, hint: impl Into<String>) -> Refusal {
+    Refusal {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+/// One exported series, in memory until everything has exported.
+struct Exported {
+    key: String,
+    /// Sub-directory (None: flat in DIR).
+    dir: Option<String>,
+    /// `single_family` or `ensemble`.
+    family: String,
+    /// File name → graph: `model.onnx`, or the ensemble's `member-<i>-<family>.onnx`.
+    graphs: Vec<(String, OnnxModel)>,
+    spec: Value,
+}
+
+/// A version's fitted state.
+enum State {
+    /// Series key → fitted model.
+    Single(BTreeMap<String, FittedModel>),
+    /// An ensemble: the combination rule and per member the fitted models and normalisers.
+    Ensemble(Ensemble),
+}
+
+/// An ensemble version as the runner registers it.
+struct Ensemble {
+    /// mode, normalise, weights, vote_thresholds, alert_threshold.
+    rule: Value,
+    /// Member detector specs, in member order.
+    members: Vec<Value>,
+    /// Per member: series key → fitted model.
+    fitted: Vec<BTreeMap<String, FittedModel>>,
+    /// Per member, per series (in `keys` order): the score normaliser.
+    normalisers: Vec<Vec<Value>>,
+    /// The series, in the runner's unit order.
+    keys: Vec<String>,
+}
+
+/// Why a model cannot be exported, as the user sees it.
+fn unsupported(version: &ModelVersion, key: &str, e: ExportError) -> Refusal {
+    match e {
+        ExportError::Unsupported { family, reason } => refuse(
+            format!(
+                "{}@{} series {key:?}: {family} cannot be exported to ONNX: {reason}",
+                version.model, version.version
+            ),
+            "export a version of a family that maps to ONNX (export/README.md lists them and \
+             why the others do not), e.g. MODEL.FAMILY@1 as registered by `vigil run`",
+        ),
+        other => refuse(
+            format!(
+                "{}@{} series {key:?}: {other}",
+                version.model, version.version
+            ),
+            "check the version's threshold and fitted state",
+        ),
+    }
+}
+
+/// Runs the verb.
+pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    match export(args) {
+        Ok(Ok(manifest)) => {
+            let mut out = std::io::stdout().lock();
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &manifest)?;
+                writeln!(out)?;
+            } else {
+                let files = manifest["files"].as_array().map_or(0, Vec::len);
+                writeln!(
+                    out,
+                    "exported {}@{} ({} series, {files} files) to {}",
+                    manifest["source"]["model"].as_str().unwrap_or_default(),
+                    manifest["source"]["version"],
+                    manifest["series"].as_array().map_or(0, Vec::len),
+                    args.out.display()
+                )?;
+            }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Ok(Err(refusal)) => {
+            eprintln!("error: {}\nhint: {}", refusal.message, refusal.hint);
+            Ok(ExitCode::from(EXIT_ERROR))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
+    if let Some(refusal) = check_out_dir(&args.out) {
+        return Ok(Err(refusal));
+    }
+    let reference: ModelRef = args.reference.parse()?;
+    let mut options = RegistryOptions::new(&args.db);
+    if let Some(dir) = &args.artifacts {
+        options = options.artifact_dir(dir);
+    }
+    let registry = Registry::open_with(&options)
+        .with_context(|| format!("opening registry {}", vigil_registry::redact(&args.db)))?;
+    let version = registry
+        .resolve(&reference)
+        .with_context(|| format!("resolving {reference}"))?;
+    let state = version
+        .artifacts
+        .iter()
+        .find(|a| a.name == version.state_artifact)
+        .with_context(|| {
+            format!(
+                "{}@{} has no {} artifact",
+                version.model, version.version, version.state_artifact
+            )
+        })?;
+    let bytes = registry.read_artifact(&state.artifact.sha256)?;
+    let state = match parse_state(&version, &bytes) {
+        Ok(state) => state,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let all_keys: Vec<String> = match &state {
+        State::Single(models) => models.keys().cloned().collect(),
+        State::Ensemble(e) => e.keys.clone(),
+    };
+    let selected: Vec<String> = match &args.series {
+        Some(key) if all_keys.contains(key) => vec![key.clone()],
+        Some(key) => {
+            return Ok(Err(refuse(
+                format!(
+                    "{}@{} has no series {key:?}",
+                    version.model, version.version
+                ),
+                format!("pick one of: {}", all_keys.join(", ")),
+            )));
+        }
+        None => all_keys.clone(),
+    };
+    let fingerprints: Vec<String> = {
+        let mut f: Vec<String> = version
+            .datasets
+            .iter()
+            .map(|d| d.fingerprint.clone())
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
+    let export_options = ExportOptions {
+        threshold: version.threshold,
+        dataset_fingerprint: (!fingerprints.is_empty()).then(|| fingerprints.join(",")),
+    };
+    let flat = selected.len() == 1;
+    let mut exported = Vec::with_capacity(selected.len());
+    let mut used_dirs = BTreeMap::new();
+    for key in &selected {
+        let dir = if flat {
+            None
+        } else {
+            let mut name = safe_name(key);
+            let n = used_dirs.entry(name.clone()).or_insert(0usize);
+            *n += 1;
+            if *n > 1 {
+                name = format!("{name}-{n}");
+            }
+            Some(name)
+        };
+        let one = match &state {
+            State::Single(models) => {
+                let model = &models[key];
+                match vigil_export::export(model, &export_options) {
+                    Ok(onnx) => {
+                        let spec = spec_json(&version, key, model, &onnx);
+                        Exported {
+                            key: key.clone(),
+                            dir,
+                            family: onnx.family.clone(),
+                            graphs: vec![("model.onnx".to_string(), onnx)],
+                            spec,
+                        }
+                    }
+                    Err(e) => return Ok(Err(unsupported(&version, key, e))),
+                }
+            }
+            State::Ensemble(ensemble) => match ensemble_series(&version, ensemble, key) {
+                Ok(graphs) => {
+                    let spec = ensemble_spec(&version, ensemble, key, &graphs);
+                    Exported {
+                        key: key.clone(),
+                        dir,
+                        family: "ensemble".to_string(),
+                        graphs,
+                        spec,
+                    }
+                }
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+        };
+        exported.push(one);
+    }
+    let temp = temp_dir_beside(&args.out)?;
+    let written = write_all(&temp, &version, &reference, &fingerprints, &exported);
+    let manifest = match written {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&temp);
+            return Err(e);
+        }
+    };
+    if !args.no_store
+        && let Err(e) = store(&registry, &version, &exported)
+    {
+        let _ = std::fs::remove_dir_all(&temp);
+        return Err(e);
+    }
+    if let Err(e) = move_into_place(&temp, &args.out) {
+        let _ = std::fs::remove_dir_all(&temp);
+        return Err(e);
+    }
+    Ok(Ok(manifest))
+}
+
+/// DIR must be absent or an empty directory (never overwrite an earlier export).
+fn check_out_dir(out: &Path) -> Option<Refusal> {
+    match std::fs::read_dir(out) {
+        Ok(mut entries) => entries.next().map(|_| {
+            refuse(
+                format!("--out {} exists and is not empty", out.display()),
+                "choose a new directory (the export never overwrites files)",
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(refuse(
+            format!("--out {}: {e}", out.display()),
+            "pass a directory path that does not exist yet",
+        )),
+    }
+}
+
+/// `fitted.json` as series key → model, or an ensemble's state; anything else is refused.
+fn parse_state(version: &ModelVersion, bytes: &[u8]) -> Result<State, Refusal> {
+    let what = format!("{}@{}", version.model, version.version);
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        refuse(
+            format!("{what}: {} is not JSON: {e}", version.state_artifact),
+            "export versions registered by `vigil run`",
+        )
+    })?;
+    if value.get("members").is_some() && value.get("mode").is_some() {
+        return parse_ensemble(&what, value).map(State::Ensemble);
+    }
+    serde_json::from_value(value)
+        .map(State::Single)
+        .map_err(|e| {
+            refuse(
+                format!(
+                    "{what}: {} is not a map of series key -> fitted model: {e}",
+                    version.state_artifact
+                ),
+                "export versions registered by `vigil run` (one fitted model per series)",
+            )
+        })
+}
+
+/// The ensemble state `vigil run` registers: the rule, `members` (specs), `normalisers`
+/// (per member, per series in the runner's unit order) and `fitted` (per member, series key
+/// → model). The normalisers are a list, so the series order must be recoverable: the runner
+/// orders the series of a dataset by name, so one dataset whose members all fitted every
+/// series gives the order (sorted keys); anything else is refused rather than guessed.
+fn parse_ensemble(what: &str, value: Value) -> Result<Ensemble, Refusal> {
+    let hint = "export the member families' own versions (MODEL.FAMILY@1, registered by the \
+                same `vigil run`) and combine their scores in the service";
+    let bad = |reason: String| {
+        refuse(
+            format!("{what} is an ensemble that cannot be exported: {reason}"),
+            hint,
+        )
+    };
+    let members: Vec<Value> = value["members"].as_array().cloned().unwrap_or_default();
+    let fitted: Vec<BTreeMap<String, FittedModel>> =
+        serde_json::from_value(value["fitted"].clone())
+            .map_err(|e| bad(format!("its `fitted` member states do not parse: {e}")))?;
+    let normalisers: Vec<Vec<Value>> = serde_json::from_value(value["normalisers"].clone())
+        .map_err(|e| bad(format!("its `normalisers` do not parse: {e}")))?;
+    if members.len() < 2 || fitted.len() != members.len() || normalisers.len() != members.len() {
+        return Err(bad(format!(
+            "{} members, {} fitted states and {} normaliser lists do not line up",
+            members.len(),
+            fitted.len(),
+            normalisers.len()
+        )));
+    }
+    let keys: Vec<String> = fitted[0].keys().cloned().collect();
+    let same_series = fitted.iter().all(|m| m.keys().eq(keys.iter()))
+        && normalisers.iter().all(|n| n.len() == keys.len());
+    let datasets: std::collections::BTreeSet<&str> = keys
+        .iter()
+        .map(|k| k.split_once('/').map_or(k.as_str(), |(d, _)| d))
+        .collect();
+    if !same_series || datasets.len() != 1 {
+        return Err(bad(
+            "its per-series normalisers are stored by position, and the series order can only \
+             be recovered for one dataset whose members fitted every series"
+                .to_string(),
+        ));
+    }
+    let mut rule = serde_json::Map::new();
+    for field in [
+        "mode",
+        "normalise",
+        "weights",
+        "vote_thresholds",
+        "alert_threshold",
+    ] {
+        rule.insert(field.to_string(), value[field].clone());
+    }
+    Ok(Ensemble {
+        rule: Value::Object(rule),
+        members,
+        fitted,
+        normalisers,
+        keys,
+    })
+}
+
+/// The members' graphs for one series. A member graph's own `is_anomaly` is not the
+/// ensemble's decision: it is exported with threshold +∞ (always false), and the service
+/// applies the combination rule in `spec.json`.
+fn ensemble_series(
+    version: &ModelVersion,
+    ensemble: &Ensemble,
+    key: &str,
+) -> Result<Vec<(String, OnnxModel)>, Refusal> {
+    let options = ExportOptions {
+        threshold: f64::INFINITY,
+        dataset_fingerprint: None,
+    };
+    ensemble
+        .fitted
+        .iter()
+        .enumerate()
+        .map(|(m, fitted)| {
+            let model = &fitted[key];
+            let onnx =
+                vigil_export::export(model, &options).map_err(|e| unsupported(version, key, e))?;
+            Ok((format!("member-{m}-{}.onnx", onnx.family), onnx))
+        })
+        .collect()
+}
+
+fn ensemble_spec(
+    version: &ModelVersion,
+    ensemble: &Ensemble,
+    key: &str,
+    graphs: &[(String, OnnxModel)],
+) -> Value {
+    let unit = ensemble
+        .keys
+        .iter()
+        .position(|k| k == key)
+        .unwrap_or_default();
+    let members: Vec<Value> = graphs
+        .iter()
+        .enumerate()
+        .map(|(m, (file, onnx))| {
+            let model = &ensemble.fitted[m][key];
+            let mut member = spec_json(version, key, model, onnx);
+            member["model"] = json!(file);
+            member["parameters"] = ensemble.members[m].clone();
+            member["normaliser"] = ensemble.normalisers[m][unit].clone();
+            member["threshold"] =
+                json!("+inf: this graph's is_anomaly is always false; the ensemble rule decides");
+            if let Some(obj) = member.as_object_mut() {
+                obj.remove("format");
+                obj.remove("source");
+                obj.remove("alert_policy");
+                obj.remove("threshold_rule");
+            }
+            member
+        })
+        .collect();
+    json!({
+        "format": SPEC_FORMAT,
+        "family": "ensemble",
+        "series": key,
+        "source": {"model": version.model, "version": version.version, "aliases": version.aliases},
+        "ensemble": ensemble.rule,
+        "combination": "per member m: s_m = its graph's score; n_m = normaliser(s_m): robust_z \
+                        (s_m - median) / scale, rank: (count of `sorted` <= s_m) / len(sorted) \
+                        (0.5 when empty); mode mean: sum(w_m * n_m) / sum(w); vote: sum(w_m * \
+                        [n_m >= vote_m]) / sum(w); majority / consensus: sum([n_m >= vote_m]) \
+                        / members; a non-finite result is 0 (sum(w) <= 0 counts as 1); \
+                        is_anomaly = combined >= threshold",
+        "threshold": version.threshold,
+        "alert_policy": version.alert_policy,
+        "members": members,
+        "not_exported": Value::Null,
+    })
+}
+
+/// A file-system-safe directory name for a series key.
+fn safe_name(key: &str) -> String {
+    let s: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.').to_string();
+    if s.is_empty() { "series".into() } else { s }
+}
+
+fn spec_json(version: &ModelVersion, key: &str, model: &FittedModel, onnx: &OnnxModel) -> Value {
+    let family = model.kind().name();
+    let mut inputs = vec![json!({"name": "x", "dtype": "float32",
+        "shape": ["batch", onnx.input_window, onnx.channels],
+        "meaning": "the last input_window rows of the series, oldest first; the last row is scored"})];
+    let mut outputs = vec![
+        json!({"name": "score", "dtype": "float32", "shape": ["batch"], "meaning": "vigil's score of the last row"}),
+        json!({"name": "is_anomaly", "dtype": "bool", "shape": ["batch"], "meaning": "score >= threshold"}),
+    ];
+    if let Some(state) = &onnx.state {
+        let mut shape = vec![json!("batch")];
+        shape.extend(state.shape.iter().map(|d| json!(d)));
+        inputs.push(json!({"name": state.input, "dtype": "float64", "shape": shape,
+            "meaning": "the recurrent state: `state.initial` before the series' first row, then the previous call's state_out (one row per call)"}));
+        outputs.push(
+            json!({"name": state.output, "dtype": "float64", "shape": shape,
+            "meaning": "the state after this row"}),
+        );
+    }
+    json!({
+        "format": SPEC_FORMAT,
+        "family": family,
+        "series": key,
+        "source": {"model": version.model, "version": version.version, "aliases": version.aliases},
+        "parameters": version.spec,
+        "fitted_state": model,
+        "threshold": version.threshold,
+        "threshold_rule": "is_anomaly = score >= threshold, decided in float64 inside the graph; \
+                           under threshold_scope = series the registered threshold is the mean \
+                           of the per-series thresholds",
+        "alert_policy": version.alert_policy,
+        "feature_layout": vigil_export::feature_layout(model),
+        "input_window": onnx.input_window,
+        "channels": onnx.channels,
+        "feature_dim": onnx.feature_dim,
+        "inputs": inputs,
+        "outputs": outputs,
+        "state": onnx.state,
+        "tolerance": {
+            "absolute": onnx.score_tolerance,
+            "relative": onnx.relative_tolerance,
+            "rule": "|score_onnx - score_vigil| <= absolute + relative * |score_vigil| (float32 output)"
+        },
+        "graph": {"nodes": onnx.nodes, "bytes": onnx.bytes.len(), "opset": 17},
+        "not_exported": Value::Null,
+    })
+}
+
+fn temp_dir_beside(out: &Path) -> anyhow::Result<PathBuf> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("creating the parent of --out {}", out.display()))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    let temp = parent.join(format!(".{name}.{}.partial", std::process::id()));
+    if temp.exists() {
+        std::fs::remove_dir_all(&temp)
+            .with_context(|| format!("removing a stale {}", temp.display()))?;
+    }
+    std::fs::create_dir(&temp).with_context(|| format!("creating {}", temp.display()))?;
+    Ok(temp)
+}
+
+fn write_file(root: &Path, rel: &str, bytes: &[u8], files: &mut Vec<Value>) -> anyhow::Result<()> {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    files.push(json!({"path": rel, "sha256": sha256_hex(bytes), "size_bytes": bytes.len()}));
+    Ok(())
+}
+
+fn write_all(
+    root: &Path,
+    version: &ModelVersion,
+    reference: &ModelRef,
+    fingerprints: &[String],
+    exported: &[Exported],
+) -> anyhow::Result<Value> {
+    let mut files = Vec::new();
+    let mut series = Vec::new();
+    for e in exported {
+        let prefix = e.dir.as_ref().map_or_else(String::new, |d| format!("{d}/"));
+        let spec = serde_json::to_vec_pretty(&e.spec)?;
+        let mut models = Vec::new();
+        for (file, onnx) in &e.graphs {
+            write_file(root, &format!("{prefix}{file}"), &onnx.bytes, &mut files)?;
+            models.push(format!("{prefix}{file}"));
+        }
+        write_file(root, &format!("{prefix}spec.json"), &spec, &mut files)?;
+        series.push(json!({
+            "series": e.key,
+            "family": e.family,
+            "models": models,
+            "spec": format!("{prefix}spec.json"),
+        }));
+    }
+    let manifest = json!({
+        "format": MANIFEST_FORMAT,
+        "vigil_version": env!("CARGO_PKG_VERSION"),
+        "source": {
+            "reference": reference.to_string(),
+            "model": version.model,
+            "version": version.version,
+            "aliases": version.aliases,
+            "run_id": version.run_id,
+        },
+        "dataset_fingerprints": fingerprints,
+        "datasets": version.datasets,
+        "threshold": version.threshold,
+        "series": series,
+        "files": files,
+    });
+    let bytes = serde_json::to_vec_pretty(&manifest)?;
+    std::fs::write(root.join("manifest.json"), bytes)
+        .with_context(|| format!("writing {}", root.join("manifest.json").display()))?;
+    Ok(manifest)
+}
+
+/// Attaches each graph and spec to the version (idempotent for identical bytes), named by
+/// its path in DIR with `/` as `.` (`spec.json` as `onnx-spec.json`).
+fn store(registry: &Registry, version: &ModelVersion, exported: &[Exported]) -> anyhow::Result<()> {
+    let mut named = Vec::new();
+    for e in exported {
+        let prefix = e.dir.as_ref().map_or_else(String::new, |d| format!("{d}."));
+        for (file, onnx) in &e.graphs {
+            named.push(NamedArtifact {
+                name: format!("{prefix}{file}"),
+                artifact: registry.put_artifact(&onnx.bytes, "application/onnx")?,
+            });
+        }
+        let spec =
+            registry.put_artifact(&serde_json::to_vec_pretty(&e.spec)?, "application/json")?;
+        named.push(NamedArtifact {
+            name: format!("{prefix}onnx-spec.json"),
+            artifact: spec,
+        });
+    }
+    registry
+        .attach_version_artifacts(&version.model, version.version, &named)
+        .with_context(|| {
+            format!(
+                "attaching the ONNX export to {}@{} (pass --no-store to only write the directory)",
+                version.model, version.version
+            )
+        })
+}
+
+fn move_into_place(temp: &Path, out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        // Empty (checked before exporting): rename cannot replace a directory on every
+        // platform, so remove the empty one first.
+        std::fs::remove_dir(out).with_context(|| format!("replacing empty {}", out.display()))?;
+    }
+    std::fs::rename(temp, out)
+        .with_context(|| format!("moving {} to {}", temp.display(), out.display()))
+}
