@@ -397,6 +397,7 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
         vigil_reports::browser::open_headless(&browser, &report, &docs, (1400, 3300))
             .expect("docs screenshot");
     }
+}
 
 /// A small spec for the export tests: a rolling z-score and an EWMA (exportable), CUSUM (a
 /// recursion over the whole history, which has no ONNX form) and their mean ensemble.
