@@ -175,6 +175,9 @@ impl Side {
 
 type FactPair = (Vec<u64>, Vec<u64>);
 
+/// A fully active context: `(id, activations, left hash, right hash)`.
+type Active = (usize, u64, i64, i64);
+
 /// The whole detector state of one channel.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
@@ -239,10 +242,7 @@ impl Engine {
     /// side was fully active at the previous step (the selected ones), returns the fully active
     /// contexts `(id, activations, left hash, right hash)`, how many were selected, and the
     /// potential new contexts.
-    fn update_and_activate(
-        &mut self,
-        new_flag: bool,
-    ) -> (Vec<(usize, u64, i64, i64)>, usize, Vec<FactPair>) {
+    fn update_and_activate(&mut self, new_flag: bool) -> (Vec<Active>, usize, Vec<FactPair>) {
         let mut active = Vec::new();
         let mut selected = 0;
         let mut potential = Vec::new();
