@@ -6,6 +6,7 @@ use vigil_datasets::Series;
 
 use crate::detectors::anomaly_likelihood::{AnomalyLikelihoodModel, AnomalyLikelihoodSpec};
 use crate::detectors::arima::{ArimaModel, ArimaParams};
+use crate::detectors::cad_ose::{CadOseModel, CadOseParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::dbscan::{DbscanModel, DbscanParams};
 use crate::detectors::ecod::{EcodModel, EcodParams};
@@ -62,6 +63,8 @@ pub enum DetectorKind {
     Cusum,
     /// Matrix-profile discord (left matrix profile, z-normalised subsequence distance).
     MatrixProfile,
+    /// Contextual Anomaly Detector, Open Source Edition (NAB's `contextOSE`).
+    CadOse,
     /// Isolation Forest over feature rows.
     IsolationForest,
     /// kNN distance to the training rows, over feature rows.
@@ -95,6 +98,7 @@ impl DetectorKind {
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
         DetectorKind::MatrixProfile,
+        DetectorKind::CadOse,
         DetectorKind::IsolationForest,
         DetectorKind::Knn,
         DetectorKind::Lof,
@@ -119,6 +123,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
             DetectorKind::MatrixProfile => "matrix_profile",
+            DetectorKind::CadOse => "cad_ose",
             DetectorKind::IsolationForest => "isolation_forest",
             DetectorKind::Knn => "knn",
             DetectorKind::Lof => "lof",
@@ -154,6 +159,7 @@ impl DetectorKind {
             DetectorKind::MatrixProfile => {
                 DetectorSpec::MatrixProfile(MatrixProfileParams::default())
             }
+            DetectorKind::CadOse => DetectorSpec::CadOse(CadOseParams::default()),
             DetectorKind::IsolationForest => {
                 DetectorSpec::IsolationForest(IsolationForestParams::default())
             }
@@ -184,6 +190,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
             DetectorKind::MatrixProfile => true,
+            DetectorKind::CadOse => true,
             DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
             DetectorKind::Ecod
             | DetectorKind::Pca
@@ -235,6 +242,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
+            DetectorKind::CadOse => CadOseParams::space(),
             DetectorKind::IsolationForest => IsolationForestParams::space(),
             DetectorKind::Knn => KnnParams::space(),
             DetectorKind::Lof => LofParams::space(),
@@ -279,6 +287,8 @@ pub enum DetectorSpec {
     Cusum(CusumParams),
     /// See [`crate::detectors::matrix_profile`].
     MatrixProfile(MatrixProfileParams),
+    /// See [`crate::detectors::cad_ose`].
+    CadOse(CadOseParams),
     /// See [`crate::detectors::isolation_forest`].
     IsolationForest(IsolationForestParams),
     /// See [`crate::detectors::knn`].
@@ -313,6 +323,7 @@ impl DetectorSpec {
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            DetectorSpec::CadOse(_) => DetectorKind::CadOse,
             DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
             DetectorSpec::Knn(_) => DetectorKind::Knn,
             DetectorSpec::Lof(_) => DetectorKind::Lof,
@@ -347,6 +358,7 @@ impl DetectorSpec {
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
+            DetectorSpec::CadOse(p) => p.check().map(drop),
             DetectorSpec::IsolationForest(p) => p.check().map(drop),
             DetectorSpec::Knn(p) => p.check().map(drop),
             DetectorSpec::Lof(p) => p.check().map(drop),
@@ -377,6 +389,7 @@ impl DetectorSpec {
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
             DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
+            DetectorSpec::CadOse(p) => FittedModel::CadOse(p.check()?.fit(train)?),
             DetectorSpec::IsolationForest(p) => {
                 FittedModel::IsolationForest(p.check()?.fit(train)?)
             }
@@ -469,6 +482,8 @@ pub enum FittedModel {
     Cusum(CusumModel),
     /// See [`crate::detectors::matrix_profile`].
     MatrixProfile(MatrixProfileModel),
+    /// See [`crate::detectors::cad_ose`].
+    CadOse(CadOseModel),
     /// See [`crate::detectors::isolation_forest`].
     IsolationForest(IsolationForestModel),
     /// See [`crate::detectors::knn`].
@@ -503,6 +518,7 @@ impl FittedModel {
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            FittedModel::CadOse(_) => DetectorKind::CadOse,
             FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
             FittedModel::Knn(_) => DetectorKind::Knn,
             FittedModel::Lof(_) => DetectorKind::Lof,
@@ -529,6 +545,7 @@ impl FittedModel {
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
             FittedModel::MatrixProfile(m) => m.score(series),
+            FittedModel::CadOse(m) => m.score(series),
             FittedModel::IsolationForest(m) => m.score(series),
             FittedModel::Knn(m) => m.score(series),
             FittedModel::Lof(m) => m.score(series),

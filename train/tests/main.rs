@@ -2,6 +2,7 @@
 //! conformance test.
 
 mod arima_match;
+mod cad_ose_match;
 mod common;
 mod conformance;
 mod cusum_reference;
