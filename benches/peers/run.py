@@ -211,7 +211,8 @@ def run_peer(workload, directory, repeats):
 
 
 def run_vigil(workload, directory, repeats):
-    return common.measured([common.example("peers"), workload, directory, str(repeats)])
+    name = "lof" if workload == "lof38" else workload
+    return common.measured([common.example("peers"), name, directory, str(repeats)])
 
 
 def fmt_s(seconds):
@@ -223,6 +224,9 @@ def add_row(rows, what, peer_name, peer_s, vigil_s, accuracy, peer_mib, vigil_mi
         "workload": what, "peer": peer_name, "peer_s": peer_s, "vigil_s": vigil_s,
         "ratio": peer_s / vigil_s, "accuracy": accuracy, "peer_mib": peer_mib, "vigil_mib": vigil_mib,
     })
+    # Progress (and a record if a later workload fails).
+    print(f"    {what}: {fmt_s(peer_s)} / {fmt_s(vigil_s)} = {peer_s / vigil_s:.1f}x; {accuracy}",
+          file=sys.stderr, flush=True)
 
 
 def point_workload(workload, args, rows):
