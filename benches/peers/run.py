@@ -128,7 +128,8 @@ def prepare(workload, directory, quick):
 
 def peer(workload, directory, repeats):
     warnings.simplefilter("ignore")
-    shape = json.loads((pathlib.Path(directory) / "shape.json").read_text())
+    shape_path = pathlib.Path(directory) / "shape.json"
+    shape = json.loads(shape_path.read_text()) if workload != "hw" else {"dim": 1}
     dim = shape["dim"]
     load = lambda name, rows: common.read(directory, name).reshape(rows, dim)  # noqa: E731
     out = {}
@@ -267,7 +268,8 @@ def hw_workload(args, rows):
     p_out, _, p_mib = run_peer("hw", str(directory), max(args.repeats, 3))
     v_out, _, v_mib = common.measured([common.example("hw_week"), str(max(args.repeats, 15))])
     p = common.last_json(p_out)
-    ours = {(r["seasonal"], r["initialization"]): r for r in map(json.loads, v_out.split("\n")) if r}
+    lines = [json.loads(line) for line in v_out.splitlines() if line.strip()]
+    ours = {(r["seasonal"], r["initialization"]): r for r in lines}
     for seasonal in ("add", "mul"):
         v = ours[(seasonal, "estimated")]
         acc = f"SSE {p[seasonal]['sse']:.2f} / {v['sse']:.2f}"
