@@ -40,6 +40,9 @@ use vigil_train::features::{PointFamily, PointScorer};
 
 type Failure = Box<dyn std::error::Error>;
 
+/// Held-out training scores and test scores.
+type HeldOutAndTest = (Vec<f64>, Vec<f64>);
+
 fn read(dir: &Path, name: &str, rows: usize, cols: usize) -> Result<Array2<f64>, Failure> {
     let path = dir.join(format!("{name}.f64"));
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -104,7 +107,7 @@ fn smd_fit_score<F: PointFamily>(
     val: &Array2<f64>,
     test: &Array2<f64>,
     repeats: usize,
-) -> Result<(f64, (Vec<f64>, Vec<f64>)), Failure> {
+) -> Result<(f64, HeldOutAndTest), Failure> {
     best_of(repeats, || {
         let model = family.fit_rows(train.view())?;
         Ok((model.score_rows(val.view()), model.score_rows(test.view())))
