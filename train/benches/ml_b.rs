@@ -4,7 +4,7 @@
 //! (`cargo test --benches`) only the 1k size runs, so the debug build stays quick; `cargo bench`
 //! runs all sizes, except the one-class SVM (1k, 10k: its fit is O(n²) kernel work) and the
 //! matrix profile (1k, 10k, 30k: O(n²) per scored series). Compare ECOD and PCA with PyOD
-//! through `benches/peers/ml_b.py`.
+//! through `benches/peers/run.py` (or `ml_b.py`).
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ndarray::Array2;

@@ -8,6 +8,12 @@
 //!   node's bounding box of its points (as scikit-learn's tree), so the answer is exact.
 //! - Distances are `sqrt(Σ_j (x_j − y_j)²)` summed over j in order, as scikit-learn's
 //!   `KDTree` computes them, so they match it bit for bit on the same points.
+//! - Above [`BRUTE_FORCE_ABOVE_DIM`] dimensions (SMD's 38 metrics) the box pruning barely
+//!   prunes, so batch k-nearest queries scan every stored point instead, as scikit-learn's
+//!   `algorithm='auto'` switches to brute force above 15 features: blocked (a block of query
+//!   rows against a cache-sized chunk of stored points at a time), with each sum abandoned as
+//!   soon as its partial sum reaches the current k-th distance. The same distances, summed in
+//!   the same order, so both searches return identical results (up to the order of ties).
 //! - Batch queries run rayon over blocks of query rows; every row's answer depends on that row
 //!   and the tree only, so results do not depend on the thread count.
 //!
@@ -22,6 +28,13 @@ use serde::{Deserialize, Serialize};
 
 /// Leaf size used when a family does not choose one (scikit-learn's default is 30 / 40).
 pub const DEFAULT_LEAF_SIZE: usize = 32;
+
+/// Above this many dimensions, batch k-nearest queries scan all stored points (blocked)
+/// instead of walking the tree (scikit-learn's `algorithm='auto'` uses brute force above 15).
+pub const BRUTE_FORCE_ABOVE_DIM: usize = 15;
+
+/// Stored points per pass of the blocked scan: 512 × 38 dims × 8 bytes ≈ 156 KB, within L2.
+const SCAN_CHUNK: usize = 512;
 
 const NO_CHILD: u32 = u32::MAX;
 
@@ -178,17 +191,7 @@ impl KdTree {
     fn search(&self, node: u32, query: &[f64], k: usize, best: &mut Vec<(f64, u32)>) {
         let n = node as usize;
         if self.left[n] == NO_CHILD {
-            for at in self.start[n] as usize..self.end[n] as usize {
-                let p = &self.points[at * self.dim..(at + 1) * self.dim];
-                let mut d2 = 0.0;
-                for (a, b) in query.iter().zip(p) {
-                    let t = a - b;
-                    d2 += t * t;
-                }
-                if best.len() < k || d2 < best[best.len() - 1].0 {
-                    insert(best, k, d2, self.index[at]);
-                }
-            }
+            self.scan(self.start[n] as usize..self.end[n] as usize, query, k, best);
             return;
         }
         let (l, r) = (self.left[n], self.right[n]);
@@ -206,6 +209,73 @@ impl KdTree {
         }
         if best.len() < k || d_far <= best[best.len() - 1].0 {
             self.search(far, query, k, best);
+        }
+    }
+
+    /// Offers the stored points `range` to the running k nearest of `query`.
+    #[inline]
+    fn scan(
+        &self,
+        range: std::ops::Range<usize>,
+        query: &[f64],
+        k: usize,
+        best: &mut Vec<(f64, u32)>,
+    ) {
+        let mut bound = if best.len() < k {
+            f64::INFINITY
+        } else {
+            best[k - 1].0
+        };
+        let dim = self.dim;
+        let points = &self.points[range.start * dim..range.end * dim];
+        let index = &self.index[range];
+        // Four points at a time: four independent sums keep the floating-point adder busy
+        // (one sum alone waits on each add's latency). Each point's sum is still summed in
+        // dimension order, and offered in storage order against the current k-th distance,
+        // so the result is what a one-by-one scan gives.
+        let mut groups = points.chunks_exact(4 * dim.max(1));
+        let mut at = 0;
+        for group in &mut groups {
+            let sums = distances4_below(query, group, dim, bound);
+            for (lane, &d2) in sums.iter().enumerate() {
+                if d2 < bound {
+                    insert(best, k, d2, index[at + lane]);
+                    if best.len() == k {
+                        bound = best[k - 1].0;
+                    }
+                }
+            }
+            at += 4;
+        }
+        for (p, &i) in groups
+            .remainder()
+            .chunks_exact(dim.max(1))
+            .zip(&index[at..])
+        {
+            if let Some(d2) = distance_below(query, p, bound) {
+                insert(best, k, d2, i);
+                if best.len() == k {
+                    bound = best[k - 1].0;
+                }
+            }
+        }
+    }
+
+    /// Blocked exhaustive search for the rows of `queries` (row-major, `bests.len()` rows):
+    /// every query row meets the stored points one cache-sized chunk at a time, in storage
+    /// order, so each row's answer is what [`KdTree::scan`] over all points gives.
+    fn scan_block(&self, queries: &[f64], k: usize, bests: &mut [Vec<(f64, u32)>]) {
+        for best in bests.iter_mut() {
+            best.clear();
+        }
+        let n = self.len();
+        let mut from = 0;
+        while from < n {
+            let to = (from + SCAN_CHUNK).min(n);
+            for (query, best) in queries.chunks_exact(self.dim).zip(bests.iter_mut()) {
+                self.scan(from..to, query, k, best);
+            }
+            from = to;
         }
     }
 
@@ -238,22 +308,36 @@ impl KdTree {
         let mut distances = vec![0.0; rows * out_k];
         let mut indices = vec![0usize; rows * out_k];
         const BLOCK: usize = 256;
+        let brute = self.dim > BRUTE_FORCE_ABOVE_DIM && search_k > 0;
         distances
             .par_chunks_mut(BLOCK * out_k.max(1))
             .zip(indices.par_chunks_mut(BLOCK * out_k.max(1)))
             .enumerate()
             .for_each(|(block, (dist, idx))| {
-                let mut best = Vec::with_capacity(search_k + 1);
                 let first = block * BLOCK;
                 let count = dist.len().checked_div(out_k).unwrap_or(0);
-                let mut row_buf = vec![0.0; self.dim];
+                // The block's query rows, contiguous.
+                let mut rows_buf = Vec::with_capacity(count * self.dim);
+                for r in 0..count {
+                    rows_buf.extend(queries.row(first + r).iter());
+                }
+                let mut bests = if brute {
+                    let mut bests = vec![Vec::with_capacity(search_k + 1); count];
+                    self.scan_block(&rows_buf, search_k, &mut bests);
+                    bests
+                } else {
+                    Vec::new()
+                };
+                let mut single = Vec::with_capacity(search_k + 1);
                 for r in 0..count {
                     let row = first + r;
-                    row_buf
-                        .iter_mut()
-                        .zip(queries.row(row))
-                        .for_each(|(a, b)| *a = *b);
-                    self.query_into(&row_buf, search_k, &mut best);
+                    let best = if brute {
+                        &mut bests[r]
+                    } else {
+                        let query = &rows_buf[r * self.dim..(r + 1) * self.dim];
+                        self.query_into(query, search_k, &mut single);
+                        &mut single
+                    };
                     if exclude_self {
                         match best.iter().position(|&(_, i)| i as usize == row) {
                             Some(at) => {
@@ -276,6 +360,69 @@ impl KdTree {
             indices: Array2::from_shape_vec((rows, out_k), indices).expect("rows × k indices"),
         }
     }
+}
+
+/// The squared distance `Σ_j (q_j − p_j)²` summed in dimension order when it is below
+/// `bound`; `None` otherwise. Wide rows check the partial sum every 8 dimensions and stop once
+/// it reaches `bound`: adding non-negative terms never lowers a rounded sum, so the full sum
+/// could not be below it either (the answer is exact, and the returned sum bit-identical).
+#[inline(always)]
+fn distance_below(query: &[f64], p: &[f64], bound: f64) -> Option<f64> {
+    let mut d2 = 0.0;
+    for (qs, ps) in query.chunks(8).zip(p.chunks(8)) {
+        for (a, b) in qs.iter().zip(ps) {
+            let t = a - b;
+            d2 += t * t;
+        }
+        if d2 >= bound {
+            return None;
+        }
+    }
+    Some(d2)
+}
+
+/// [`distance_below`] for the four consecutive points of `group` (4 × `dim`), interleaved;
+/// all four infinite once every partial sum has reached `bound`. A sum that reached `bound`
+/// while another lane was still below it comes back complete, and is at least `bound`.
+#[inline(always)]
+fn distances4_below(query: &[f64], group: &[f64], dim: usize, bound: f64) -> [f64; 4] {
+    let mut s = [0.0_f64; 4];
+    let mut from = 0;
+    // Whole blocks of 8 dimensions as fixed-size arrays: unrolled, without bounds checks.
+    while from + 8 <= dim {
+        let q = block8(query, from);
+        let rows = [
+            block8(group, from),
+            block8(group, dim + from),
+            block8(group, 2 * dim + from),
+            block8(group, 3 * dim + from),
+        ];
+        for t in 0..8 {
+            for (sum, p) in s.iter_mut().zip(&rows) {
+                let d = q[t] - p[t];
+                *sum += d * d;
+            }
+        }
+        if s.iter().all(|&v| v >= bound) {
+            return [f64::INFINITY; 4];
+        }
+        from += 8;
+    }
+    for t in from..dim {
+        for (lane, sum) in s.iter_mut().enumerate() {
+            let d = query[t] - group[lane * dim + t];
+            *sum += d * d;
+        }
+    }
+    s
+}
+
+/// The 8 values of `values` from `from`.
+#[inline(always)]
+fn block8(values: &[f64], from: usize) -> &[f64; 8] {
+    values[from..from + 8]
+        .try_into()
+        .expect("a block of 8 values")
 }
 
 /// Inserts (d2, i) into `best` (ascending, at most k long).
@@ -316,7 +463,15 @@ mod tests {
     #[test]
     fn queries_match_brute_force() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for (n, dim, leaf) in [(1, 1, 1), (50, 2, 1), (500, 3, 8), (2000, 8, 32)] {
+        for (n, dim, leaf) in [
+            (1, 1, 1),
+            (50, 2, 1),
+            (500, 3, 8),
+            (2000, 8, 32),
+            // Above BRUTE_FORCE_ABOVE_DIM: the blocked scan (more points than one chunk).
+            (1300, 16, 32),
+            (1100, 38, 32),
+        ] {
             let points = Array2::from_shape_fn((n, dim), |_| rng.random::<f64>() * 10.0);
             let queries = Array2::from_shape_fn((97, dim), |_| rng.random::<f64>() * 12.0 - 1.0);
             let tree = KdTree::build(points.view(), leaf);
@@ -354,6 +509,21 @@ mod tests {
             let mut others = points.clone();
             others.row_mut(r).fill(f64::INFINITY);
             let want = brute(&others, &points.row(r).to_vec(), 5);
+            assert_eq!(found.distances.row(r).to_vec(), want);
+        }
+    }
+
+    #[test]
+    fn wide_self_queries_leave_the_point_out() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let points = Array2::from_shape_fn((700, 38), |_| rng.random::<f64>());
+        let tree = KdTree::build(points.view(), 32);
+        let found = tree.query_self(points.view(), 6);
+        for r in (0..700).step_by(7) {
+            assert!(found.indices.row(r).iter().all(|&i| i != r));
+            let mut others = points.clone();
+            others.row_mut(r).fill(f64::INFINITY);
+            let want = brute(&others, &points.row(r).to_vec(), 6);
             assert_eq!(found.distances.row(r).to_vec(), want);
         }
     }

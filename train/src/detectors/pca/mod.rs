@@ -244,6 +244,9 @@ impl PointFamily for PcaValid {
 
 impl PointScorer for PcaState {
     fn score_rows(&self, rows: ArrayView2<'_, f64>) -> Vec<f64> {
-        score_parallel(rows, |row, buffer| self.score_row(row, buffer))
+        let inverse = self.prescale_reciprocals();
+        score_parallel(rows, |row, buffer| {
+            self.score_row_with(row, &inverse, buffer)
+        })
     }
 }
