@@ -964,6 +964,15 @@ fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
 
 /// Runs a spec end to end.
 pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
+    in_pool(spec, options, || run_in_pool(spec, options))
+}
+
+/// Runs `job` on a rayon pool of the spec's (or the options') thread count.
+fn in_pool<T: Send>(
+    spec: &Spec,
+    options: &RunOptions,
+    job: impl FnOnce() -> Result<T> + Send,
+) -> Result<T> {
     let threads = options.threads.unwrap_or(spec.threads);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -972,7 +981,7 @@ pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             message: format!("cannot start {threads} worker threads: {e}"),
             hint: "lower `threads`".into(),
         })?;
-    pool.install(|| run_in_pool(spec, options))
+    pool.install(job)
 }
 
 /// The registry, the data and the lineage every kind of run starts from.
@@ -1536,15 +1545,7 @@ fn check_shards_complete(registry: &Registry, spec: &Spec, invocation: &str) -> 
 /// logged), and nothing else. `run` with [`RunOptions::merge`] assembles the result once every
 /// shard has finished; the union equals a single-process run.
 pub fn run_shard(spec: &Spec, options: &RunOptions, shard: Shard) -> Result<ShardOutcome> {
-    let threads = options.threads.unwrap_or(spec.threads);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| ExperimentError::NothingToChoose {
-            message: format!("cannot start {threads} worker threads: {e}"),
-            hint: "lower `threads`".into(),
-        })?;
-    pool.install(|| shard_in_pool(spec, options, shard))
+    in_pool(spec, options, || shard_in_pool(spec, options, shard))
 }
 
 fn shard_in_pool(spec: &Spec, options: &RunOptions, shard: Shard) -> Result<ShardOutcome> {
