@@ -2,35 +2,10 @@
 //! they see. One test binary for the whole CLI keeps link times low.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn shared_datasets() -> PathBuf {
-    let path = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        path.join("nab").is_dir(),
-        "shared datasets not found at {}; set VIGIL_SHARED_DATASETS",
-        path.display()
-    );
-    path
-}
+mod common;
 
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run vigil")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{shared_datasets, stderr, stdout, vigil, vigil_command};
 
 fn inspect_json(path: &Path) -> serde_json::Value {
     let output = vigil(&[
@@ -350,20 +325,18 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/specs/quickstart.toml");
     let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
     let report = dir.path().join("quickstart.html");
-    let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args([
-            "-q",
-            "run",
-            spec.to_str().expect("utf-8"),
-            "--registry",
-            &db,
-        ])
-        .arg("--report")
-        .arg(&report)
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run vigil");
+    let output = vigil_command(&[
+        "-q",
+        "run",
+        spec.to_str().expect("utf-8"),
+        "--registry",
+        &db,
+    ])
+    .arg("--report")
+    .arg(&report)
+    .current_dir(dir.path())
+    .output()
+    .expect("run vigil");
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
     for expected in ["ensemble_", "registered quickstart v1", "report: "] {

@@ -5,35 +5,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn shared_datasets() -> PathBuf {
-    let path = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        path.join("nab").is_dir(),
-        "shared datasets not found at {}; set VIGIL_SHARED_DATASETS",
-        path.display()
-    );
-    path
-}
+mod common;
 
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("VIGIL_DB")
-        .output()
-        .expect("run vigil")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use common::{shared_datasets, text, vigil, vigil_command};
 
 fn specs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/specs")
@@ -317,16 +293,7 @@ fn two_concurrent_retrains_cannot_both_promote() {
     let out = vigil(&args(&month1).iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     // Two jobs over the new month at once.
-    let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .args(args(&month2))
-            .env_remove("RUST_LOG")
-            .env_remove("VIGIL_DB")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || vigil_command(&args(&month2)).spawn().unwrap();
     let (a, b) = (spawn(), spawn());
     let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
     let promoted = outs
@@ -492,24 +459,20 @@ fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
     // Three shard processes at once against one PostgreSQL registry (artifacts in one
     // shared directory: the processes' working directory).
     let spawn = |k: usize| {
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .args([
-                "-q",
-                "run",
-                spec,
-                "--registry",
-                &pg.url,
-                "--shard",
-                &format!("{k}/3"),
-                "--json",
-            ])
-            .current_dir(dir.path())
-            .env_remove("RUST_LOG")
-            .env_remove("VIGIL_SHARD_GROUP")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
+        let shard = format!("{k}/3");
+        vigil_command(&[
+            "-q",
+            "run",
+            spec,
+            "--registry",
+            &pg.url,
+            "--shard",
+            &shard,
+            "--json",
+        ])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap()
     };
     let children: Vec<_> = (1..=3).map(spawn).collect();
     let mut owned = 0;
@@ -558,12 +521,13 @@ fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
     assert_eq!(again["reused"], again["owned"], "{again}");
 
     // The merge equals the single-process run.
-    let merged = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(merge_args)
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
+    let merge = || {
+        vigil_command(&merge_args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let merged = merge();
     assert_eq!(merged.status.code(), Some(0), "{:?}", text(&merged));
     let merged: serde_json::Value = serde_json::from_str(&text(&merged).0).unwrap();
     assert_eq!(
@@ -572,11 +536,7 @@ fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
     );
 
     // Merging twice is refused: the versions are registered once.
-    let twice = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(merge_args)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let twice = merge();
     assert_eq!(twice.status.code(), Some(2), "{:?}", text(&twice));
     assert!(
         text(&twice).1.contains("already merged"),

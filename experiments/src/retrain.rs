@@ -26,7 +26,7 @@ use crate::data::{PreparedDataset, prepare};
 use crate::error::{ExperimentError, Result};
 use crate::metrics::{MetricMap, MetricName, macro_average, of_evaluation};
 use crate::runner::{RunOptions, run};
-use crate::spec::{Spec, ThresholdScope, hint_for, line_col};
+use crate::spec::{Spec, ThresholdScope, syntax_error};
 
 /// The alias the job manages.
 pub const CHAMPION: &str = "champion";
@@ -77,19 +77,8 @@ pub fn load_retrain(path: &Path) -> Result<Retrain> {
         hint: "check the retrain spec path".into(),
     })?;
     let origin = path.display().to_string();
-    let spec: RetrainSpec = toml::from_str(&text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
-        ExperimentError::SpecSyntax {
-            file: origin.clone(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-            hint: hint_for(e.message()).replace(
-                "experiments/specs/quickstart.toml",
-                "experiments/specs/retrain.toml",
-            ),
-        }
-    })?;
+    let spec: RetrainSpec = toml::from_str(&text)
+        .map_err(|e| syntax_error(&text, &origin, &e, "experiments/specs/retrain.toml"))?;
     vigil_registry::validate_name("retrain job", &spec.name).map_err(|e| {
         invalid(
             &origin,

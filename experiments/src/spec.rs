@@ -358,26 +358,8 @@ pub struct ReportSpec {
 
 /// Parses a spec from TOML text; `origin` names the file in errors.
 pub fn parse_spec(text: &str, origin: &str) -> Result<Spec> {
-    let spec: Spec = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_col(text, span.start))
-            .unwrap_or((0, 0));
-        let at = text
-            .lines()
-            .nth(line.saturating_sub(1))
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| format!(" (at `{}`)", l.chars().take(60).collect::<String>()))
-            .unwrap_or_default();
-        ExperimentError::SpecSyntax {
-            file: origin.to_string(),
-            line,
-            column,
-            message: format!("{}{at}", e.message().trim()),
-            hint: hint_for(e.message()),
-        }
-    })?;
+    let spec: Spec = toml::from_str(text)
+        .map_err(|e| syntax_error(text, origin, &e, "experiments/specs/quickstart.toml"))?;
     check_lenient_tables(text, origin)?;
     spec.check(origin)?;
     Ok(spec)
@@ -445,7 +427,7 @@ pub fn load_spec(path: &Path) -> Result<Spec> {
     Ok(spec)
 }
 
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -455,7 +437,35 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-pub(crate) fn hint_for(message: &str) -> String {
+/// A TOML or schema error of a spec file (`example` names a complete spec of that kind): the
+/// line and column, the offending line, and a hint.
+pub(crate) fn syntax_error(
+    text: &str,
+    origin: &str,
+    e: &toml::de::Error,
+    example: &str,
+) -> ExperimentError {
+    let (line, column) = e
+        .span()
+        .map(|span| line_col(text, span.start))
+        .unwrap_or((0, 0));
+    let at = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!(" (at `{}`)", l.chars().take(60).collect::<String>()))
+        .unwrap_or_default();
+    ExperimentError::SpecSyntax {
+        file: origin.to_string(),
+        line,
+        column,
+        message: format!("{}{at}", e.message().trim()),
+        hint: hint_for(e.message()).replace("experiments/specs/quickstart.toml", example),
+    }
+}
+
+fn hint_for(message: &str) -> String {
     if message.contains("unknown field") {
         "remove or rename the key; the expected keys are listed above (see experiments/specs/quickstart.toml for a complete example)".into()
     } else if message.contains("unknown variant") {

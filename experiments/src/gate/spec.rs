@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ExperimentError, Result};
 use crate::metrics::MetricName;
-use crate::spec::{SearchDims, Spec, Weights, hint_for, line_col};
+use crate::spec::{SearchDims, Spec, Weights, syntax_error};
 
 /// A whole gate spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,22 +149,8 @@ fn invalid(origin: &str, key: &str, message: String, hint: &str) -> ExperimentEr
 
 /// Parses a gate spec from TOML text; `origin` names the file in errors.
 pub fn parse_gate(text: &str, origin: &str) -> Result<GateSpec> {
-    let spec: GateSpec = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_col(text, span.start))
-            .unwrap_or((0, 0));
-        ExperimentError::SpecSyntax {
-            file: origin.to_string(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-            hint: hint_for(e.message()).replace(
-                "experiments/specs/quickstart.toml",
-                "experiments/specs/gate.toml",
-            ),
-        }
-    })?;
+    let spec: GateSpec = toml::from_str(text)
+        .map_err(|e| syntax_error(text, origin, &e, "experiments/specs/gate.toml"))?;
     spec.check(origin)?;
     Ok(spec)
 }
