@@ -1475,14 +1475,11 @@ fn sharded_invocation(
                 .into(),
         });
     }
-    let mut h = Sha256::new();
-    for d in data {
-        h.update(d.name.as_bytes());
-        h.update(b"=");
-        h.update(d.fingerprint.as_bytes());
-        h.update(b"\n");
-    }
-    let data_hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprints: String = data
+        .iter()
+        .map(|d| format!("{}={}\n", d.name, d.fingerprint))
+        .collect();
+    let data_hash = sha256_hex(fingerprints.as_bytes());
     Ok(format!("{}-{}-{group}", &spec_hash[..12], &data_hash[..12]))
 }
 
