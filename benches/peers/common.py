@@ -5,7 +5,7 @@
   `train/examples/peers.rs` reads, and `shape.json` beside them.
 - Running: `build` (one `cargo build --release --workspace` of the examples), `example`
   (the path of a built example), `measured` (run a child process and return its stdout, wall
-  time and peak resident memory, from `os.wait4`'s rusage of that child alone).
+  time and peak resident memory, from GNU time (`/usr/bin/time -f %M`) around that child).
 - Timing inside a process: `best_of`.
 - Accuracy: `roc_auc` (scikit-learn's) and `max_rel_diff` (the largest |a − b| / max(|b|, 1)).
 Versions are pinned in .ci/requirements.txt (numpy 2.4.6, scikit-learn 1.9.1, PyOD 3.6.7,
@@ -61,6 +61,12 @@ def best_of(fn, repeats):
     return min(times), result
 
 
+GNU_TIME = os.environ.get("GNU_TIME", "/usr/bin/time")
+if not pathlib.Path(GNU_TIME).exists():
+    raise SystemExit(f"{GNU_TIME} not found: peak memory is measured with GNU time "
+                     "(apt-get install time), or set GNU_TIME to its path")
+
+
 def target_dir():
     return pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
@@ -91,23 +97,29 @@ def build(examples):
 
 
 def measured(cmd, env=None):
-    """Runs `cmd` and reaps it with os.wait4, so the rusage is this child's alone.
-    Returns (stdout, wall seconds, peak RSS in MiB). Fails loudly, with the child's stderr,
-    when it exits non-zero."""
-    with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err:
+    """Runs `cmd` under GNU time (`/usr/bin/time -f %M`) and returns (stdout, wall seconds,
+    peak RSS in MiB). Fails loudly, with the child's stderr, when it exits non-zero.
+
+    Why not this process's own `os.wait4`: Linux starts a forked child's `ru_maxrss` at the
+    parent's high-water mark (the copied address space's counter survives `exec`), so every
+    child of a harness that once held a large array would report at least that much. GNU time
+    is a small process, so what it reports is the command's own peak."""
+    with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err, \
+            tempfile.NamedTemporaryFile(mode="w+", suffix=".rss") as rss:
         t0 = time.perf_counter()
-        child = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(child.pid, 0)
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss.name] + [str(c) for c in cmd]
+        code = subprocess.run(wrapped, stdout=out, stderr=err, env=env, cwd=ROOT).returncode
         wall = time.perf_counter() - t0
-        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        lines = [line for line in pathlib.Path(rss.name).read_text().splitlines() if line.strip()]
     if code != 0:
         sys.stderr.write(stderr)
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited with {code}")
-    # Linux reports ru_maxrss in KiB.
-    return stdout, wall, usage.ru_maxrss / 1024.0
+    # GNU time's %M is the peak resident set size in KiB (its last line; earlier lines, if
+    # any, are its notes).
+    return stdout, wall, int(lines[-1]) / 1024.0
 
 
 def last_json(stdout):

@@ -7,7 +7,7 @@ Run from the repository root:
 It builds the release examples `peers` and `hw_week` once (`cargo build --release --workspace`,
 into $CARGO_TARGET_DIR or target/), writes each workload's data (seeded) under
 $TMPDIR/vigil_peers/WORKLOAD, then runs each side in its own child process, so each side's
-peak resident memory (os.wait4 rusage of that child; the Python side includes the interpreter
+peak resident memory (GNU time around that child; the Python side includes the interpreter
 and the imported libraries, about 100-200 MiB before any data) is the workload's alone:
     python3 run.py --peer WORKLOAD DIR REPEATS     the peer (this file, timing itself)
     peers WORKLOAD DIR REPEATS                     vigil (train/examples/peers.rs)
