@@ -87,11 +87,15 @@ fn max_rows(kind: DetectorKind) -> usize {
         // minutes in the debug test-mode pass CI makes.
         DetectorKind::CadOse => 10_000,
         // At 1M rows (150k fitted): ARIMA's order grid (≈ 50 s a fit), the sliding seasonal ESD
-        // (≈ 12 s a score) and the LSTM's epochs would hold a criterion run for an hour; their
-        // cost per row is flat from 10k to 100k (benches/README.md).
-        DetectorKind::Arima | DetectorKind::SeasonalEsdSliding | DetectorKind::LstmAutoencoder => {
-            100_000
-        }
+        // (≈ 12 s a score) and the LSTM's epochs would hold a criterion run for an hour.
+        // The neighbour families' k-d tree queries cost more per row as the fitted rows grow;
+        // DBSCAN also keeps every fitted point's ε-neighbourhood while it finds the core points.
+        DetectorKind::Arima
+        | DetectorKind::SeasonalEsdSliding
+        | DetectorKind::LstmAutoencoder
+        | DetectorKind::Knn
+        | DetectorKind::Lof
+        | DetectorKind::Dbscan => 100_000,
         _ => usize::MAX,
     }
 }
