@@ -366,6 +366,12 @@ impl KdTree {
         }
         for (r, best) in bests.iter_mut().enumerate() {
             best.clear();
+            if !slack[r].is_finite() {
+                // Values so large that their squares overflow (beyond ~1e154): the products
+                // bound nothing, so this row is scanned exhaustively.
+                self.scan(0..n, &queries[r * dim..(r + 1) * dim], k, best);
+                continue;
+            }
             let kth = if tops[r].len() < k {
                 f64::INFINITY
             } else {
@@ -673,6 +679,16 @@ mod tests {
                 "mixed scales",
                 Array2::from_shape_fn((1200, 17), |(_, j)| {
                     rng.random::<f64>() * 10f64.powi(j as i32 % 7 - 3)
+                }),
+            ),
+            (
+                "squares overflow",
+                Array2::from_shape_fn((600, 16), |(i, j)| {
+                    if i % 50 == 0 && j == 3 {
+                        1e200
+                    } else {
+                        rng.random::<f64>()
+                    }
                 }),
             ),
         ];
