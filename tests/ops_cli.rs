@@ -458,23 +458,25 @@ fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
 
     // Three shard processes at once against one PostgreSQL registry (artifacts in one
     // shared directory: the processes' working directory).
-    let spawn = |k: usize| {
-        let shard = format!("{k}/3");
-        vigil_command(&[
+    let shard_args = |shard: &'static str| {
+        [
             "-q",
             "run",
             spec,
             "--registry",
-            &pg.url,
+            pg.url.as_str(),
             "--shard",
-            &shard,
+            shard,
             "--json",
-        ])
-        .current_dir(dir.path())
-        .spawn()
-        .unwrap()
+        ]
     };
-    let children: Vec<_> = (1..=3).map(spawn).collect();
+    let spawn = |shard: &'static str| {
+        vigil_command(&shard_args(shard))
+            .current_dir(dir.path())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = ["1/3", "2/3", "3/3"].into_iter().map(spawn).collect();
     let mut owned = 0;
     let mut totals = std::collections::BTreeSet::new();
     let mut invocations = std::collections::BTreeSet::new();
@@ -505,16 +507,7 @@ fn three_shards_at_once_on_postgres_merge_to_the_single_process_leaderboard() {
     );
 
     // A shard run again (a retried pod) reuses its trials and computes nothing.
-    let again = vigil(&[
-        "-q",
-        "run",
-        spec,
-        "--registry",
-        &pg.url,
-        "--shard",
-        "2/3",
-        "--json",
-    ]);
+    let again = vigil(&shard_args("2/3"));
     assert_eq!(again.status.code(), Some(0), "{:?}", text(&again));
     let again: serde_json::Value = serde_json::from_str(&text(&again).0).unwrap();
     assert_eq!(again["computed"], 0, "{again}");

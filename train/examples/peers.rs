@@ -83,6 +83,15 @@ fn best_of<T>(
     Ok((best, out.ok_or("no run")?))
 }
 
+/// The forest both `iforest` and `smd` compare with the peers' defaults: 100 trees × 256
+/// samples.
+fn forest() -> Result<vigil_train::detectors::isolation_forest::IsolationForestValid, Failure> {
+    Ok(IsolationForestParams::default()
+        .with_n_estimators(100)
+        .with_max_samples(MaxSamples::Count(256))
+        .check()?)
+}
+
 /// Fit on train + score test, timed together; the test scores are written out.
 fn fit_score<F: PointFamily>(
     family: &F,
@@ -167,11 +176,7 @@ fn run() -> Result<serde_json::Value, Failure> {
     let test = || read(dir, "test", get("test_rows")?, dim);
     Ok(match workload {
         "iforest" => {
-            let params = IsolationForestParams::default()
-                .with_n_estimators(100)
-                .with_max_samples(MaxSamples::Count(256))
-                .check()?;
-            let (seconds, _) = fit_score(&params, &train, &train, repeats, dir)?;
+            let (seconds, _) = fit_score(&forest()?, &train, &train, repeats, dir)?;
             serde_json::json!({ "seconds": seconds, "threads": threads })
         }
         "lof" => {
@@ -183,23 +188,13 @@ fn run() -> Result<serde_json::Value, Failure> {
             serde_json::json!({ "fit_s": fit_s, "score_s": score_s, "threads": threads })
         }
         "knn" => {
-            let (seconds, _) = fit_score(
-                &KnnParams::default().check()?,
-                &train,
-                &test()?,
-                repeats,
-                dir,
-            )?;
+            let knn = KnnParams::default().check()?;
+            let (seconds, _) = fit_score(&knn, &train, &test()?, repeats, dir)?;
             serde_json::json!({ "seconds": seconds, "threads": threads })
         }
         "ecod" => {
-            let (seconds, model) = fit_score(
-                &EcodParams::default().check()?,
-                &train,
-                &test()?,
-                repeats,
-                dir,
-            )?;
+            let ecod = EcodParams::default().check()?;
+            let (seconds, model) = fit_score(&ecod, &train, &test()?, repeats, dir)?;
             write(
                 dir,
                 "vigil_train_scores",
@@ -208,13 +203,8 @@ fn run() -> Result<serde_json::Value, Failure> {
             serde_json::json!({ "seconds": seconds, "threads": threads })
         }
         "pca" => {
-            let (seconds, _) = fit_score(
-                &PcaParams::default().check()?,
-                &train,
-                &test()?,
-                repeats,
-                dir,
-            )?;
+            let pca = PcaParams::default().check()?;
+            let (seconds, _) = fit_score(&pca, &train, &test()?, repeats, dir)?;
             serde_json::json!({ "seconds": seconds, "threads": threads })
         }
         "arima" => {
@@ -240,13 +230,9 @@ fn run() -> Result<serde_json::Value, Failure> {
                 .iter()
                 .map(|v| *v != 0.0)
                 .collect();
-            let forest = IsolationForestParams::default()
-                .with_n_estimators(100)
-                .with_max_samples(MaxSamples::Count(256))
-                .check()?;
             let ecod = EcodParams::default().check()?;
             let mut out = serde_json::Map::new();
-            let (s, (v, t)) = smd_fit_score(&forest, &train, &val, &test, repeats)?;
+            let (s, (v, t)) = smd_fit_score(&forest()?, &train, &val, &test, repeats)?;
             out.insert("vigil_iforest_s".into(), s.into());
             out.insert("vigil_iforest".into(), smd_quality(&v, &t, &labels)?);
             let (s, (v, t)) = smd_fit_score(&ecod, &train, &val, &test, repeats)?;

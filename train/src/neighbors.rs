@@ -227,11 +227,7 @@ impl KdTree {
         k: usize,
         best: &mut Vec<(f64, u32)>,
     ) {
-        let mut bound = if best.len() < k {
-            f64::INFINITY
-        } else {
-            best[k - 1].0
-        };
+        let mut bound = kth(best.iter().map(|&(d, _)| d), k);
         let dim = self.dim;
         let points = &self.points[range.start * dim..range.end * dim];
         let index = &self.index[range];
@@ -245,10 +241,7 @@ impl KdTree {
             let sums = distances4_below(query, group, dim, bound);
             for (lane, &d2) in sums.iter().enumerate() {
                 if d2 < bound {
-                    insert(best, k, d2, index[at + lane]);
-                    if best.len() == k {
-                        bound = best[k - 1].0;
-                    }
+                    offer(best, k, d2, index[at + lane], &mut bound);
                 }
             }
             at += 4;
@@ -259,10 +252,7 @@ impl KdTree {
             .zip(&index[at..])
         {
             if let Some(d2) = distance_below(query, p, bound) {
-                insert(best, k, d2, i);
-                if best.len() == k {
-                    bound = best[k - 1].0;
-                }
+                offer(best, k, d2, i, &mut bound);
             }
         }
     }
@@ -336,30 +326,29 @@ impl KdTree {
             );
             let norms = &centred.norms[from..to];
             for r in 0..count {
-                let (top, cand, vals) = (&mut tops[r], &mut candidates[r], &mut values[r]);
-                let mut kth = if top.len() < k {
-                    f64::INFINITY
-                } else {
-                    top[k - 1]
-                };
                 let (qn, slack) = (q_norms[r], slack[r]);
+                if !slack.is_finite() {
+                    continue; // scanned exhaustively below
+                }
+                let (top, cand, vals) = (&mut tops[r], &mut candidates[r], &mut values[r]);
+                let mut top_k = kth(top.iter().copied(), k);
                 for (j, (&dot, &pn)) in block.row(r).iter().zip(norms).enumerate() {
                     let approx = qn + pn - 2.0 * dot;
-                    if approx <= kth + slack {
+                    if approx <= top_k + slack {
                         cand.push((from + j) as u32);
                         vals.push(approx);
-                        if approx < kth {
+                        if approx < top_k {
                             let at = top.partition_point(|&v| v <= approx);
                             top.insert(at, approx);
                             top.truncate(k);
                             if top.len() == k {
-                                kth = top[k - 1];
+                                top_k = top[k - 1];
                             }
                         }
                     }
                 }
                 if cand.len() > 8 * k + 256 {
-                    retain_within(cand, vals, kth + slack);
+                    retain_within(cand, vals, top_k + slack);
                 }
             }
             from = to;
@@ -372,22 +361,15 @@ impl KdTree {
                 self.scan(0..n, &queries[r * dim..(r + 1) * dim], k, best);
                 continue;
             }
-            let kth = if tops[r].len() < k {
-                f64::INFINITY
-            } else {
-                tops[r][k - 1]
-            };
-            retain_within(&mut candidates[r], &mut values[r], kth + slack[r]);
+            let limit = kth(tops[r].iter().copied(), k) + slack[r];
+            retain_within(&mut candidates[r], &mut values[r], limit);
             let query = &queries[r * dim..(r + 1) * dim];
             let mut bound = f64::INFINITY;
             for &at in &candidates[r] {
                 let at = at as usize;
                 let p = &self.points[at * dim..(at + 1) * dim];
                 if let Some(d2) = distance_below(query, p, bound) {
-                    insert(best, k, d2, self.index[at]);
-                    if best.len() == k {
-                        bound = best[k - 1].0;
-                    }
+                    offer(best, k, d2, self.index[at], &mut bound);
                 }
             }
         }
@@ -422,8 +404,7 @@ impl KdTree {
         let mut distances = vec![0.0; rows * out_k];
         let mut indices = vec![0usize; rows * out_k];
         const BLOCK: usize = 256;
-        let brute = self.dim > BRUTE_FORCE_ABOVE_DIM && search_k > 0;
-        let centred = brute.then(|| Centred::of(self));
+        let centred = (self.dim > BRUTE_FORCE_ABOVE_DIM && search_k > 0).then(|| Centred::of(self));
         distances
             .par_chunks_mut(BLOCK * out_k.max(1))
             .zip(indices.par_chunks_mut(BLOCK * out_k.max(1)))
@@ -446,7 +427,7 @@ impl KdTree {
                 let mut single = Vec::with_capacity(search_k + 1);
                 for r in 0..count {
                     let row = first + r;
-                    let best = if brute {
+                    let best = if centred.is_some() {
                         &mut bests[r]
                     } else {
                         let query = &rows_buf[r * self.dim..(r + 1) * self.dim];
@@ -581,6 +562,20 @@ fn block8(values: &[f64], from: usize) -> &[f64; 8] {
     values[from..from + 8]
         .try_into()
         .expect("a block of 8 values")
+}
+
+/// The k-th smallest of `ascending` (a sorted running top k), infinite while fewer than k.
+fn kth(mut ascending: impl Iterator<Item = f64>, k: usize) -> f64 {
+    ascending.nth(k - 1).unwrap_or(f64::INFINITY)
+}
+
+/// [`insert`], then `bound` becomes the k-th distance once `best` holds k.
+#[inline]
+fn offer(best: &mut Vec<(f64, u32)>, k: usize, d2: f64, i: u32, bound: &mut f64) {
+    insert(best, k, d2, i);
+    if best.len() == k {
+        *bound = best[k - 1].0;
+    }
 }
 
 /// Inserts (d2, i) into `best` (ascending, at most k long).

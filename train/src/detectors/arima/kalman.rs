@@ -121,8 +121,8 @@ impl Filter {
         let f = self.p[0];
         let ln_f = f.ln();
         let gain: Vec<f64> = (0..r).map(|i| self.p[i * r] / f).collect();
-        let phi = &self.phi[..r];
-        let a = &mut self.a[..r];
+        // Local slices, so the state stays in registers across rows.
+        let (a, phi) = (&mut self.a[..r], &self.phi[..r]);
         let mut used = 0;
         for &y in z {
             if !y.is_finite() {
@@ -135,11 +135,7 @@ impl Filter {
             for (ai, &k) in a.iter_mut().zip(&gain) {
                 *ai += k * v;
             }
-            let a0 = a[0];
-            for i in 0..r - 1 {
-                a[i] = phi[i] * a0 + a[i + 1];
-            }
-            a[r - 1] = phi[r - 1] * a0 + 0.0;
+            mean_time_update(a, phi);
             used += 1;
         }
         used
@@ -149,11 +145,7 @@ impl Filter {
     #[inline]
     fn time_update_mean(&mut self) {
         let r = self.r;
-        let a0 = self.a[0];
-        for i in 0..r {
-            let next = if i + 1 < r { self.a[i + 1] } else { 0.0 };
-            self.a[i] = self.phi[i] * a0 + next;
-        }
+        mean_time_update(&mut self.a[..r], &self.phi[..r]);
     }
 
     /// P = T P T' + R R'.
@@ -184,6 +176,18 @@ impl Filter {
             }
         }
     }
+}
+
+/// a = T a for the companion-form T with first column `phi` (`a` and `phi` r long, r ≥ 1).
+#[inline(always)]
+fn mean_time_update(a: &mut [f64], phi: &[f64]) {
+    let r = a.len();
+    let a0 = a[0];
+    for i in 0..r - 1 {
+        a[i] = phi[i] * a0 + a[i + 1];
+    }
+    // The last state has no successor: + 0.0, as the full product T a computes it.
+    a[r - 1] = phi[r - 1] * a0 + 0.0;
 }
 
 /// Solves P = T P T' + R R' for the companion-form T with first column `phi`.
@@ -261,14 +265,14 @@ pub(crate) fn concentrated_loglik(ar: &[f64], ma: &[f64], z: &[f64]) -> Option<(
     let (mut sum_sq, mut sum_log_f, mut count) = (0.0, 0.0, 0usize);
     let mut t = 0;
     while t < z.len() {
-        let value = z[t];
-        t += 1;
-        if filter.steady && value.is_finite() {
+        if filter.steady && z[t].is_finite() {
             // P has reached its fixed point: run the observed rows that follow on the
             // steady-state loop.
-            t += filter.steady_run(&z[t - 1..], &mut sum_sq, &mut sum_log_f, &mut count) - 1;
+            t += filter.steady_run(&z[t..], &mut sum_sq, &mut sum_log_f, &mut count);
             continue;
         }
+        let value = z[t];
+        t += 1;
         if value.is_finite() {
             let (mean, f) = filter.predict();
             if f.is_nan() || f <= 0.0 {

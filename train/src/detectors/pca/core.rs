@@ -253,32 +253,25 @@ fn upper_triangle_add(z: &[f64], acc: &mut [f64]) {
     }
 }
 
-/// Σ over the rows of `z` (row-major, `d` wide) of `add(row, acc)`: one accumulator of `len`
-/// zeros per chunk of [`FIT_CHUNK`] rows (rayon), the chunks' accumulators then added in order.
+/// Σ over the rows of `z` (row-major, `d` wide) of `add(row, acc)`: [`chunked_rows`] over
+/// the rows as slices, the chunks' accumulators added in order.
 fn chunked_sum(
     z: &[f64],
     d: usize,
     len: usize,
     add: impl Fn(&[f64], &mut [f64]) + Sync,
 ) -> Vec<f64> {
-    let partial: Vec<Vec<f64>> = z
-        .par_chunks(FIT_CHUNK * d.max(1))
-        .map(|chunk| {
-            let mut acc = vec![0.0; len];
-            for row in chunk.chunks_exact(d.max(1)) {
-                add(row, &mut acc);
-            }
-            acc
-        })
-        .collect();
-    let mut total = vec![0.0; len];
-    for acc in partial {
-        total.iter_mut().zip(&acc).for_each(|(t, a)| *t += a);
-    }
-    total
+    let rows = ArrayView2::from_shape((z.len() / d.max(1), d), z).expect("z is n × d");
+    chunked_rows(
+        rows,
+        len,
+        |row, acc| add(row.as_slice().expect("a standard-layout row"), acc),
+        |t, a| *t += a,
+    )
 }
 
-/// Σ over the rows of `rows` of `add(row, acc)`, chunked as [`chunked_sum`].
+/// Σ over the rows of `rows` of `add(row, acc)`: one accumulator of `len` zeros per chunk of
+/// [`FIT_CHUNK`] rows (rayon), the chunks' accumulators then merged in chunk order.
 fn chunked_rows(
     rows: ArrayView2<f64>,
     len: usize,
