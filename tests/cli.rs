@@ -284,6 +284,63 @@ fn run_prints_a_leaderboard_registers_and_writes_a_self_contained_report() {
     assert!(stdout(&get).contains("challenger"), "{}", stdout(&get));
 }
 
+/// `--scores DIR` writes one CSV per entry and series, holding every row with its score, the
+/// run's threshold, the detection, the label and the split part.
+#[test]
+fn run_writes_every_entrys_per_row_scores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = small_spec(dir.path());
+    let scores = dir.path().join("scores");
+    let out = vigil(&[
+        "run",
+        spec.to_str().expect("utf-8"),
+        "--json",
+        "--scores",
+        scores.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let board: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let entries: Vec<&str> = board["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert!(entries.contains(&"ensemble_mean"), "{entries:?}");
+    for entry in &entries {
+        let folder = scores.join(entry).join("synthetic");
+        let mut files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+            .map(|f| f.expect("entry").path())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2, "two series per entry: {files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read");
+            let mut lines = text.lines();
+            assert_eq!(
+                lines.next(),
+                Some("timestamp,value,anomaly_score,threshold,detected,label,part")
+            );
+            let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+            assert_eq!(rows.len(), 3000, "{}", file.display());
+            let parts: Vec<&str> = rows.iter().map(|r| r[6]).collect();
+            assert_eq!(parts.iter().filter(|p| **p == "train").count(), 1200);
+            assert_eq!(parts.iter().filter(|p| **p == "validation").count(), 900);
+            assert_eq!(parts.iter().filter(|p| **p == "test").count(), 900);
+            assert!(
+                rows.iter().any(|r| r[5] == "1"),
+                "three incidents are labelled"
+            );
+            for r in &rows {
+                let score: f64 = r[2].parse().expect("score");
+                let threshold: f64 = r[3].parse().expect("threshold");
+                assert_eq!(r[4] == "1", score >= threshold, "{r:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn run_rejects_a_bad_spec_with_the_line_and_a_hint() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -9,6 +9,7 @@
 //! * [`retrain`]: the retraining job (`vigil retrain`): challenger vs champion on one period.
 //! * [`gate`]: the CI accuracy gate (`vigil gate`): fixed parameters against a baseline.
 //! * [`report`]: the run as the report crate's input, rendered to one HTML file.
+//! * [`scores_out`]: every entry's per-row scores as CSV (`vigil run --scores DIR`).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod report;
 pub mod retrain;
 pub mod runner;
+pub mod scores_out;
 pub mod search;
 pub mod spec;
 

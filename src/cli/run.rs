@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// Print the leaderboard as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write every entry's per-row scores, thresholds, labels and split parts as CSV
+    /// under DIR (`DIR/<entry>/<dataset>/<series>.csv`, NAB's results layout).
+    #[arg(long, value_name = "DIR")]
+    pub scores: Option<PathBuf>,
 }
 
 /// Runs the verb.
@@ -117,6 +121,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from(format!("reports/{}.html", spec.name)));
     let report = vigil_experiments::report::write_report(&spec, &options, &outcome, &report_path)
         .with_context(|| format!("writing the report to {}", report_path.display()))?;
+    if let Some(dir) = &args.scores {
+        match vigil_experiments::scores_out::write_scores(&outcome, dir) {
+            Ok(files) => {
+                tracing::info!(files = files.len(), dir = %dir.display(), "scores written")
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        }
+    }
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -134,6 +149,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         writeln!(out, "summary run: {}", outcome.summary_run)?;
         writeln!(out, "report: {}", report.display())?;
+        if let Some(dir) = &args.scores {
+            writeln!(out, "scores: {}", dir.display())?;
+        }
         writeln!(out, "wall time: {:.1} s", outcome.wall_seconds)?;
     }
     Ok(ExitCode::from(EXIT_OK))

@@ -1,0 +1,163 @@
+//! Per-row scores of every leaderboard entry, written as CSV for analysis outside vigil
+//! (`vigil run --scores DIR`).
+//!
+//! One file per entry and series: `DIR/<entry>/<dataset>/<series>.csv`, where a series name
+//! with `/` (NAB's `realKnownCause/nyc_taxi.csv`) becomes sub-folders and a trailing `.csv`
+//! is not doubled. Columns:
+//!
+//! * `timestamp`: `YYYY-MM-DD HH:MM:SS` (UTC, as the loaders read it);
+//! * `value`: the metric, for single-channel series only (NAB's results layout);
+//! * `anomaly_score`: the entry's full-series score;
+//! * `threshold`: the deployable threshold the run chose for this series;
+//! * `detected`: 1 when `anomaly_score >= threshold`;
+//! * `label`: 1 inside a labelled incident window;
+//! * `part`: `train`, `validation` or `test` (rows outside every part are `-`).
+//!
+//! The layout follows NAB's `results/<detector>/<category>/…` so that NAB's own scorer or a
+//! notebook can read the files directly; unlike NAB, scores are not squashed into [0, 1].
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{ExperimentError, Result};
+use crate::runner::Outcome;
+
+/// Writes every entry's scores under `dir`; returns the files written, in entry then series
+/// order.
+pub fn write_scores(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>> {
+    let series: Vec<&crate::data::PreparedSeries> =
+        outcome.data.iter().flat_map(|d| &d.series).collect();
+    let mut written = Vec::new();
+    for (entry, trace) in &outcome.traces {
+        for (i, prepared) in series.iter().enumerate() {
+            let Some(scores) = trace.scores.get(i) else {
+                continue;
+            };
+            let threshold = trace.thresholds.get(i).copied().unwrap_or(f64::NAN);
+            let path = dir
+                .join(safe_component(entry))
+                .join(safe_component(&prepared.dataset))
+                .join(series_path(&prepared.series.name));
+            let text = render(prepared, scores, threshold);
+            write_file(&path, &text)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64) -> String {
+    let s = &prepared.series;
+    let univariate = s.values.ncols() == 1;
+    let mut label = vec![false; scores.len()];
+    for w in &prepared.windows {
+        for l in label.iter_mut().take(w.end + 1).skip(w.start) {
+            *l = true;
+        }
+    }
+    let split = &prepared.split;
+    let mut out = String::with_capacity(scores.len() * 64);
+    out.push_str(if univariate {
+        "timestamp,value,anomaly_score,threshold,detected,label,part\n"
+    } else {
+        "timestamp,anomaly_score,threshold,detected,label,part\n"
+    });
+    for (row, &score) in scores.iter().enumerate() {
+        let ts = s.timestamps.get(row).copied().unwrap_or(0);
+        let when = chrono::DateTime::from_timestamp_millis(ts)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| ts.to_string());
+        let part = if split.train.contains(&row) {
+            "train"
+        } else if split.validation.contains(&row) {
+            "validation"
+        } else if split.test.contains(&row) {
+            "test"
+        } else {
+            "-"
+        };
+        let _ = write!(out, "{when},");
+        if univariate {
+            let v = s.values[[row, 0]];
+            if v.is_finite() {
+                let _ = write!(out, "{v},");
+            } else {
+                out.push(',');
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{score},{threshold},{},{},{part}",
+            u8::from(score >= threshold),
+            u8::from(label[row]),
+        );
+    }
+    out
+}
+
+/// A name usable as one path component: separators and `..` cannot escape `dir`.
+fn safe_component(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '\0' => '_',
+            c => c,
+        })
+        .collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => format!("_{cleaned}"),
+        _ => cleaned,
+    }
+}
+
+/// A series name as a relative path: `/` makes folders, every part made safe, `.csv` added
+/// once.
+fn series_path(name: &str) -> PathBuf {
+    let mut path: PathBuf = Path::new(name)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(safe_component(&part.to_string_lossy())),
+            _ => None,
+        })
+        .collect();
+    if path.as_os_str().is_empty() {
+        path.push("series");
+    }
+    if path.extension().is_none_or(|e| e != "csv") {
+        let mut file = path.file_name().unwrap_or_default().to_os_string();
+        file.push(".csv");
+        path.set_file_name(file);
+    }
+    path
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    let io = |e: std::io::Error| ExperimentError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+        hint: "choose a writable --scores directory".into(),
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(path, text).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_names_stay_inside_the_directory() {
+        assert_eq!(
+            series_path("realKnownCause/nyc_taxi.csv"),
+            PathBuf::from("realKnownCause/nyc_taxi.csv")
+        );
+        assert_eq!(series_path("machine-1-2"), PathBuf::from("machine-1-2.csv"));
+        assert_eq!(series_path("../../etc/x"), PathBuf::from("etc/x.csv"));
+        assert_eq!(series_path("/abs/y.txt"), PathBuf::from("abs/y.txt.csv"));
+        assert_eq!(series_path(".."), PathBuf::from("series.csv"));
+        assert_eq!(safe_component("a/b"), "a_b");
+        assert_eq!(safe_component(".."), "_..");
+    }
+}
