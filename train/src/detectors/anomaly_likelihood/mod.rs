@@ -40,6 +40,10 @@ pub struct LikelihoodParams {
     pub averaging_window: usize,
     /// Output NAB's log-likelihood instead of the likelihood.
     pub log_scale: bool,
+    /// NAB's `numenta` detector's spatial check: a value outside the range seen so far, widened
+    /// by this fraction of the range's width on each side, scores 1.0 whatever its likelihood
+    /// (NAB uses 0.05; see [`spatial_anomalies`]). `None` (the default) leaves it out.
+    pub spatial_tolerance: Option<f64>,
 }
 
 impl Default for LikelihoodParams {
@@ -51,6 +55,7 @@ impl Default for LikelihoodParams {
             reestimation_period: 100,
             averaging_window: 10,
             log_scale: false,
+            spatial_tolerance: None,
         }
     }
 }
@@ -88,6 +93,15 @@ impl LikelihoodParams {
                     "use a positive number of rows",
                 ));
             }
+        }
+        if let Some(t) = self.spatial_tolerance
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(TrainError::param(
+                "anomaly_likelihood.spatial_tolerance",
+                t.to_string(),
+                "use a finite fraction >= 0 of the range seen so far (NAB: 0.05)",
+            ));
         }
         if self.estimation_samples == 0 {
             return Err(TrainError::param(
@@ -345,6 +359,28 @@ impl AnomalyLikelihoodSpec {
     }
 }
 
+/// NAB's `numenta` detector's spatial anomalies: row `i` is flagged when the range of the
+/// values before it is not a single point and `values[i]` lies outside it by more than
+/// `tolerance` times its width. Causal; missing values (NaN) are neither flagged nor counted.
+/// The NAB detector sets the score of a flagged row to 1.0.
+pub fn spatial_anomalies(values: &[f64], tolerance: f64) -> Vec<bool> {
+    let mut range: Option<(f64, f64)> = None;
+    values
+        .iter()
+        .map(|&v| {
+            if v.is_nan() {
+                return false;
+            }
+            let flagged = range.is_some_and(|(lo, hi)| {
+                let margin = (hi - lo) * tolerance;
+                hi > lo && (v > hi + margin || v < lo - margin)
+            });
+            range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+            flagged
+        })
+        .collect()
+}
+
 /// A fitted detector with the likelihood transform on its (combined) scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyLikelihoodModel {
@@ -378,6 +414,17 @@ impl AnomalyLikelihoodModel {
         let values = self
             .likelihood
             .transform(&raw.values, column.as_deref(), Some(&missing));
+        let mut values = values;
+        if let Some(tolerance) = self.likelihood.spatial_tolerance {
+            for channel in series.values.columns() {
+                let flags = spatial_anomalies(&channel.to_vec(), tolerance);
+                for (v, flagged) in values.iter_mut().zip(flags) {
+                    if flagged {
+                        *v = 1.0;
+                    }
+                }
+            }
+        }
         let probation = self.likelihood.learning_period + self.likelihood.estimation_samples;
         Ok(crate::scores::Scores {
             values,
