@@ -133,3 +133,48 @@ fn spatial_tolerance_marks_new_extremes_in_the_detector_s_scores() {
     let bad = spec(Some(-0.1));
     assert!(bad.check().is_err(), "a negative tolerance must be refused");
 }
+
+/// `others`: every further detector's raw scores get their own likelihood, and each row takes
+/// the highest, so the pair scores the element-wise maximum of the two single pipelines; a
+/// nested likelihood among them is refused.
+#[test]
+fn others_take_the_highest_likelihood_row_by_row() {
+    use vigil_train::DetectorSpec;
+    let values = crate::common::synthetic(4000, 11);
+    let spec = |json: serde_json::Value| -> DetectorSpec {
+        serde_json::from_value(json).expect("a likelihood spec")
+    };
+    let score = |spec: &DetectorSpec| {
+        let model = spec
+            .fit(&crate::common::series(&values[..1500]))
+            .expect("fits");
+        model
+            .score(&crate::common::series(&values))
+            .expect("scores")
+            .values
+    };
+    let hw = score(&spec(serde_json::json!({
+        "kind": "anomaly_likelihood", "detector": { "kind": "holt_winters" },
+    })));
+    let z = score(&spec(serde_json::json!({
+        "kind": "anomaly_likelihood", "detector": { "kind": "rolling_zscore" },
+    })));
+    let pair = score(&spec(serde_json::json!({
+        "kind": "anomaly_likelihood", "detector": { "kind": "holt_winters" },
+        "others": [{ "kind": "rolling_zscore" }],
+    })));
+    assert_eq!(pair.len(), hw.len());
+    for (i, ((p, a), b)) in pair.iter().zip(&hw).zip(&z).enumerate() {
+        assert_eq!(*p, a.max(*b), "row {i}");
+    }
+    assert!(
+        hw.iter().zip(&z).any(|(a, b)| b > a) && hw.iter().zip(&z).any(|(a, b)| a > b),
+        "each detector must win some rows for the check to mean anything"
+    );
+    let nested = spec(serde_json::json!({
+        "kind": "anomaly_likelihood", "detector": { "kind": "holt_winters" },
+        "others": [{ "kind": "anomaly_likelihood", "detector": { "kind": "ewma" } }],
+    }));
+    let err = nested.check().expect_err("a nested likelihood is refused");
+    assert!(err.to_string().contains("others[0]"), "{err}");
+}

@@ -305,6 +305,11 @@ impl<'a> Likelihood<'a> {
 pub struct AnomalyLikelihoodSpec {
     /// The detector whose raw scores are transformed.
     pub detector: Box<crate::catalog::DetectorSpec>,
+    /// Further detectors: each one's raw scores get their own likelihood with the same
+    /// settings, and a row scores the highest of the likelihoods (the most surprised detector
+    /// speaks). Empty by default.
+    #[serde(default)]
+    pub others: Vec<crate::catalog::DetectorSpec>,
     /// The likelihood settings.
     #[serde(default)]
     pub likelihood: LikelihoodParams,
@@ -314,6 +319,7 @@ impl Default for AnomalyLikelihoodSpec {
     fn default() -> Self {
         Self {
             detector: Box::new(crate::catalog::DetectorKind::RollingZscore.default_spec()),
+            others: Vec::new(),
             likelihood: LikelihoodParams::default(),
         }
     }
@@ -338,15 +344,23 @@ impl AnomalyLikelihoodSpec {
 
     /// Checks the transform's and the wrapped detector's parameters.
     pub fn check(&self) -> Result<&Self> {
-        if self.detector.kind() == crate::catalog::DetectorKind::AnomalyLikelihood {
-            return Err(TrainError::param(
-                "anomaly_likelihood.detector",
-                "wraps another anomaly_likelihood",
-                "wrap a detector family, not the transform itself",
-            ));
+        let wrapped = std::iter::once(("detector".to_string(), self.detector.as_ref())).chain(
+            self.others
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (format!("others[{i}]"), d)),
+        );
+        for (name, detector) in wrapped {
+            if detector.kind() == crate::catalog::DetectorKind::AnomalyLikelihood {
+                return Err(TrainError::param(
+                    format!("anomaly_likelihood.{name}"),
+                    "wraps another anomaly_likelihood",
+                    "wrap a detector family, not the transform itself",
+                ));
+            }
+            detector.check()?;
         }
         self.likelihood.check()?;
-        self.detector.check()?;
         Ok(self)
     }
 
@@ -354,6 +368,11 @@ impl AnomalyLikelihoodSpec {
     pub fn fit(&self, train: &vigil_datasets::Series) -> Result<AnomalyLikelihoodModel> {
         Ok(AnomalyLikelihoodModel {
             detector: Box::new(self.detector.fit(train)?),
+            others: self
+                .others
+                .iter()
+                .map(|d| d.fit(train))
+                .collect::<Result<_>>()?,
             likelihood: self.likelihood.clone(),
         })
     }
@@ -386,6 +405,9 @@ pub fn spatial_anomalies(values: &[f64], tolerance: f64) -> Vec<bool> {
 pub struct AnomalyLikelihoodModel {
     /// The fitted wrapped detector.
     pub detector: Box<crate::catalog::FittedModel>,
+    /// The further fitted detectors (see [`AnomalyLikelihoodSpec::others`]).
+    #[serde(default)]
+    pub others: Vec<crate::catalog::FittedModel>,
     /// The likelihood settings.
     pub likelihood: LikelihoodParams,
 }
@@ -395,6 +417,8 @@ impl AnomalyLikelihoodModel {
     /// every channel missing score 0 and are skipped. The metric-variance guard sees the
     /// values of a one-channel series (skipped otherwise);
     /// expected values, bands and per-channel scores are the wrapped detector's raw ones.
+    /// Each of `others` gets its own likelihood, and a row takes the highest; NAB's spatial
+    /// check, when set, comes last.
     pub fn score(&self, series: &vigil_datasets::Series) -> Result<crate::scores::Scores> {
         let raw = self.detector.score(series)?;
         // The guard's threshold (variance < 1.5e-5) is absolute in nupic; here it sees the values
@@ -411,10 +435,20 @@ impl AnomalyLikelihoodModel {
             .into_iter()
             .map(|row| row.iter().all(|v| v.is_nan()))
             .collect();
-        let values = self
+        let mut values = self
             .likelihood
             .transform(&raw.values, column.as_deref(), Some(&missing));
-        let mut values = values;
+        let mut warm_up = raw.warm_up;
+        for other in &self.others {
+            let raw = other.score(series)?;
+            warm_up = warm_up.max(raw.warm_up);
+            let likelihood =
+                self.likelihood
+                    .transform(&raw.values, column.as_deref(), Some(&missing));
+            for (v, l) in values.iter_mut().zip(likelihood) {
+                *v = v.max(l);
+            }
+        }
         if let Some(tolerance) = self.likelihood.spatial_tolerance {
             for channel in series.values.columns() {
                 let flags = spatial_anomalies(&channel.to_vec(), tolerance);
@@ -428,7 +462,7 @@ impl AnomalyLikelihoodModel {
         let probation = self.likelihood.learning_period + self.likelihood.estimation_samples;
         Ok(crate::scores::Scores {
             values,
-            warm_up: raw.warm_up.max(probation).min(series.len()),
+            warm_up: warm_up.max(probation).min(series.len()),
             ..raw
         })
     }
