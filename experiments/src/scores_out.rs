@@ -5,7 +5,7 @@
 //! with `/` (NAB's `realKnownCause/nyc_taxi.csv`) becomes sub-folders and a trailing `.csv`
 //! is not doubled. Columns:
 //!
-//! * `timestamp`: `YYYY-MM-DD HH:MM:SS` (UTC, as the loaders read it);
+//! * `timestamp`: RFC 3339 in UTC (`2014-07-01T00:00:00.000Z`), as vigil writes every timestamp;
 //! * `value`: the metric, for single-channel series only (NAB's results layout);
 //! * `anomaly_score`: the entry's full-series score;
 //! * `threshold`: the deployable threshold the run chose for this series;
@@ -13,8 +13,8 @@
 //! * `label`: 1 inside a labelled incident window;
 //! * `part`: `train`, `validation` or `test` (rows outside every part are `-`).
 //!
-//! The layout follows NAB's `results/<detector>/<category>/…` so that NAB's own scorer or a
-//! notebook can read the files directly; unlike NAB, scores are not squashed into [0, 1].
+//! The folders follow NAB's `results/<detector>/<category>/…`, so `vigil eval --scores` or a
+//! notebook reads them directly; unlike NAB, scores are not squashed into [0, 1].
 
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -49,12 +49,7 @@ pub fn write_scores(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>> {
 fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64) -> String {
     let s = &prepared.series;
     let univariate = s.values.ncols() == 1;
-    let mut label = vec![false; scores.len()];
-    for w in &prepared.windows {
-        for l in label.iter_mut().take(w.end + 1).skip(w.start) {
-            *l = true;
-        }
-    }
+    let label = vigil_eval::labels_from_windows(&prepared.windows, scores.len());
     let split = &prepared.split;
     let mut out = String::with_capacity(scores.len() * 64);
     out.push_str(if univariate {
@@ -62,11 +57,7 @@ fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64
     } else {
         "timestamp,anomaly_score,threshold,detected,label,part\n"
     });
-    for (row, &score) in scores.iter().enumerate() {
-        let ts = s.timestamps.get(row).copied().unwrap_or(0);
-        let when = chrono::DateTime::from_timestamp_millis(ts)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_else(|| ts.to_string());
+    for (row, (&score, &ms)) in scores.iter().zip(&s.timestamps).enumerate() {
         let part = if split.train.contains(&row) {
             "train"
         } else if split.validation.contains(&row) {
@@ -76,14 +67,14 @@ fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64
         } else {
             "-"
         };
-        let _ = write!(out, "{when},");
+        vigil_datasets::timestamp::write_timestamp(ms, &mut out);
+        out.push(',');
         if univariate {
             let v = s.values[[row, 0]];
             if v.is_finite() {
-                let _ = write!(out, "{v},");
-            } else {
-                out.push(',');
+                let _ = write!(out, "{v}");
             }
+            out.push(',');
         }
         let _ = writeln!(
             out,

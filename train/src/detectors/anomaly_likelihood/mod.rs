@@ -435,17 +435,16 @@ impl AnomalyLikelihoodModel {
             .into_iter()
             .map(|row| row.iter().all(|v| v.is_nan()))
             .collect();
-        let mut values = self
-            .likelihood
-            .transform(&raw.values, column.as_deref(), Some(&missing));
+        let likelihood = |raw: &[f64]| {
+            self.likelihood
+                .transform(raw, column.as_deref(), Some(&missing))
+        };
+        let mut values = likelihood(&raw.values);
         let mut warm_up = raw.warm_up;
         for other in &self.others {
-            let raw = other.score(series)?;
-            warm_up = warm_up.max(raw.warm_up);
-            let likelihood =
-                self.likelihood
-                    .transform(&raw.values, column.as_deref(), Some(&missing));
-            for (v, l) in values.iter_mut().zip(likelihood) {
+            let other = other.score(series)?;
+            warm_up = warm_up.max(other.warm_up);
+            for (v, l) in values.iter_mut().zip(likelihood(&other.values)) {
                 *v = v.max(l);
             }
         }
