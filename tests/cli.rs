@@ -341,6 +341,86 @@ fn run_writes_every_entrys_per_row_scores() {
     }
 }
 
+/// The written scores re-score to the leaderboard: `vigil eval --threshold nab` over one
+/// entry's folder of a NAB run gives the NAB standard score the run reported for it.
+#[test]
+fn written_nab_scores_re_score_to_the_leaderboard_s_nab_score() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nab = shared_datasets().join("nab");
+    let spec = dir.path().join("nab-small.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"
+name = "nab-small"
+seed = 7
+threshold_scope = "corpus"
+[[datasets]]
+name = "nab"
+path = "{nab}"
+layout = "nab"
+series = ["realKnownCause/*", "realTraffic/*"]
+[split]
+kind = "probationary"
+[objective]
+metric = "nab_standard"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = "none"
+[registry]
+url = "sqlite://{db}"
+[report]
+path = "{report}"
+"#,
+            nab = nab.display(),
+            db = dir.path().join("vigil.db").display(),
+            report = dir.path().join("report.html").display()
+        ),
+    )
+    .expect("write spec");
+    let scores = dir.path().join("scores");
+    let run = vigil(&[
+        "run",
+        spec.to_str().expect("utf-8"),
+        "--json",
+        "--scores",
+        scores.to_str().expect("utf-8"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let board: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    let reported = board["entries"][0]["test"]["nab"]["nab_standard"]
+        .as_f64()
+        .expect("the run's NAB standard score");
+    let eval = vigil(&[
+        "eval",
+        "--scores",
+        scores.join("rolling_zscore/nab").to_str().expect("utf-8"),
+        "--labels",
+        nab.join("labels/combined_windows.json")
+            .to_str()
+            .expect("utf-8"),
+        "--threshold",
+        "nab",
+        "--json",
+    ]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let evaluated: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("json");
+    let standard = evaluated["nab_optimised"]
+        .as_array()
+        .expect("NAB results")
+        .iter()
+        .find(|r| r["profile"] == "standard")
+        .and_then(|r| r["normalised"].as_f64())
+        .expect("the standard profile");
+    assert!(
+        (standard - reported).abs() < 1e-9,
+        "vigil eval {standard} vs vigil run {reported}"
+    );
+}
+
 #[test]
 fn run_rejects_a_bad_spec_with_the_line_and_a_hint() {
     let dir = tempfile::tempdir().expect("tempdir");

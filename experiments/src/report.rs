@@ -308,7 +308,10 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
         for (k, s) in d.series.iter().enumerate() {
             let i = unit;
             unit += 1;
-            let ts = &s.series.timestamps;
+            // Rows stay in file order, and real files step back in time (NAB's
+            // machine_temperature at row 10149); a plot's time axis cannot, so a row that steps
+            // back is drawn at the latest time before it.
+            let ts = &non_decreasing(&s.series.timestamps);
             let incidents: Vec<TimeWindow> = s
                 .windows
                 .iter()
@@ -583,6 +586,18 @@ fn inline_toml(value: &serde_json::Value) -> String {
     }
 }
 
+/// `timestamps` with every step back raised to the running maximum (same length, same rows).
+fn non_decreasing(timestamps: &[i64]) -> Vec<i64> {
+    let mut latest = i64::MIN;
+    timestamps
+        .iter()
+        .map(|&t| {
+            latest = latest.max(t);
+            latest
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -592,5 +607,14 @@ mod tests {
             super::inline_toml(&v),
             r#"{ k = [1, 2.5], kind = "best", objective = { metric = "nab", profile = "standard" } }"#
         );
+    }
+
+    #[test]
+    fn a_step_back_in_time_is_drawn_at_the_latest_time_before_it() {
+        assert_eq!(
+            super::non_decreasing(&[10, 20, 15, 30, 30, 25]),
+            vec![10, 20, 20, 30, 30, 30]
+        );
+        assert!(super::non_decreasing(&[]).is_empty());
     }
 }
