@@ -86,6 +86,9 @@ fn max_rows(kind: DetectorKind) -> usize {
         // CAD OSE's context memory grows with the series; a 100k-row replay runs for many
         // minutes in the debug test-mode pass CI makes.
         DetectorKind::CadOse => 10_000,
+        // ARTime adds a category per non-resonant downsampled value and matches each value
+        // against all of them: about 1 s for 100k rows, quadratic beyond.
+        DetectorKind::Artime => 100_000,
         // At 1M rows (150k fitted): ARIMA's order grid (≈ 50 s a fit), the sliding seasonal ESD
         // (≈ 12 s a score) and the LSTM's epochs would hold a criterion run for an hour.
         // The neighbour families' k-d tree queries cost more per row as the fitted rows grow;

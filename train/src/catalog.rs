@@ -6,6 +6,7 @@ use vigil_datasets::Series;
 
 use crate::detectors::anomaly_likelihood::{AnomalyLikelihoodModel, AnomalyLikelihoodSpec};
 use crate::detectors::arima::{ArimaModel, ArimaParams};
+use crate::detectors::artime::{ArtimeModel, ArtimeParams};
 use crate::detectors::cad_ose::{CadOseModel, CadOseParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::dbscan::{DbscanModel, DbscanParams};
@@ -65,6 +66,8 @@ pub enum DetectorKind {
     MatrixProfile,
     /// Contextual Anomaly Detector, Open Source Edition (NAB's `contextOSE`).
     CadOse,
+    /// ARTime: dual-vigilance fuzzy ART over downsampled wavelet windows (NAB's `ARTime`).
+    Artime,
     /// Isolation Forest over feature rows.
     IsolationForest,
     /// kNN distance to the training rows, over feature rows.
@@ -99,6 +102,7 @@ impl DetectorKind {
         DetectorKind::Cusum,
         DetectorKind::MatrixProfile,
         DetectorKind::CadOse,
+        DetectorKind::Artime,
         DetectorKind::IsolationForest,
         DetectorKind::Knn,
         DetectorKind::Lof,
@@ -124,6 +128,7 @@ impl DetectorKind {
             DetectorKind::Cusum => "cusum",
             DetectorKind::MatrixProfile => "matrix_profile",
             DetectorKind::CadOse => "cad_ose",
+            DetectorKind::Artime => "artime",
             DetectorKind::IsolationForest => "isolation_forest",
             DetectorKind::Knn => "knn",
             DetectorKind::Lof => "lof",
@@ -160,6 +165,7 @@ impl DetectorKind {
                 DetectorSpec::MatrixProfile(MatrixProfileParams::default())
             }
             DetectorKind::CadOse => DetectorSpec::CadOse(CadOseParams::default()),
+            DetectorKind::Artime => DetectorSpec::Artime(ArtimeParams::default()),
             DetectorKind::IsolationForest => {
                 DetectorSpec::IsolationForest(IsolationForestParams::default())
             }
@@ -191,6 +197,7 @@ impl DetectorKind {
             DetectorKind::Cusum => true,
             DetectorKind::MatrixProfile => true,
             DetectorKind::CadOse => true,
+            DetectorKind::Artime => true,
             DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
             DetectorKind::Ecod
             | DetectorKind::Pca
@@ -223,6 +230,13 @@ impl DetectorKind {
         matches!(self, DetectorKind::AnomalyLikelihood)
     }
 
+    /// True for event detectors whose score is 0 except at the rows they flag (ARTime): on
+    /// in-control data they stay at 0, so "how many rows score above 0" says nothing about
+    /// their state; ask instead whether they flag a clear anomaly.
+    pub fn sparse(self) -> bool {
+        matches!(self, DetectorKind::Artime)
+    }
+
     /// True for families that model all channels jointly: their per-channel scores are each
     /// channel's share of one multichannel model, not a univariate fit of that channel alone.
     pub fn joint_channels(self) -> bool {
@@ -243,6 +257,7 @@ impl DetectorKind {
             DetectorKind::Cusum => CusumParams::space(),
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
             DetectorKind::CadOse => CadOseParams::space(),
+            DetectorKind::Artime => ArtimeParams::space(),
             DetectorKind::IsolationForest => IsolationForestParams::space(),
             DetectorKind::Knn => KnnParams::space(),
             DetectorKind::Lof => LofParams::space(),
@@ -289,6 +304,8 @@ pub enum DetectorSpec {
     MatrixProfile(MatrixProfileParams),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseParams),
+    /// See [`crate::detectors::artime`].
+    Artime(ArtimeParams),
     /// See [`crate::detectors::isolation_forest`].
     IsolationForest(IsolationForestParams),
     /// See [`crate::detectors::knn`].
@@ -324,6 +341,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
             DetectorSpec::CadOse(_) => DetectorKind::CadOse,
+            DetectorSpec::Artime(_) => DetectorKind::Artime,
             DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
             DetectorSpec::Knn(_) => DetectorKind::Knn,
             DetectorSpec::Lof(_) => DetectorKind::Lof,
@@ -359,6 +377,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(p) => p.check().map(drop),
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
             DetectorSpec::CadOse(p) => p.check().map(drop),
+            DetectorSpec::Artime(p) => p.check().map(drop),
             DetectorSpec::IsolationForest(p) => p.check().map(drop),
             DetectorSpec::Knn(p) => p.check().map(drop),
             DetectorSpec::Lof(p) => p.check().map(drop),
@@ -390,6 +409,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
             DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
             DetectorSpec::CadOse(p) => FittedModel::CadOse(p.check()?.fit(train)?),
+            DetectorSpec::Artime(p) => FittedModel::Artime(p.check()?.fit(train)?),
             DetectorSpec::IsolationForest(p) => {
                 FittedModel::IsolationForest(p.check()?.fit(train)?)
             }
@@ -484,6 +504,8 @@ pub enum FittedModel {
     MatrixProfile(MatrixProfileModel),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseModel),
+    /// See [`crate::detectors::artime`].
+    Artime(ArtimeModel),
     /// See [`crate::detectors::isolation_forest`].
     IsolationForest(IsolationForestModel),
     /// See [`crate::detectors::knn`].
@@ -519,6 +541,7 @@ impl FittedModel {
             FittedModel::Cusum(_) => DetectorKind::Cusum,
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
             FittedModel::CadOse(_) => DetectorKind::CadOse,
+            FittedModel::Artime(_) => DetectorKind::Artime,
             FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
             FittedModel::Knn(_) => DetectorKind::Knn,
             FittedModel::Lof(_) => DetectorKind::Lof,
@@ -546,6 +569,7 @@ impl FittedModel {
             FittedModel::Cusum(m) => m.score(series),
             FittedModel::MatrixProfile(m) => m.score(series),
             FittedModel::CadOse(m) => m.score(series),
+            FittedModel::Artime(m) => m.score(series),
             FittedModel::IsolationForest(m) => m.score(series),
             FittedModel::Knn(m) => m.score(series),
             FittedModel::Lof(m) => m.score(series),

@@ -11,6 +11,9 @@ const N: usize = 1500;
 const TRAIN: usize = 600;
 /// A NaN gap longer than every default window.
 const GAP: std::ops::Range<usize> = 650..950;
+/// Rows shifted up by 30 (three times the synthetic cycle's amplitude) after the gap, for the
+/// event detectors ([`DetectorKind::sparse`]).
+const SHIFT: std::ops::Range<usize> = 1200..1300;
 
 /// The family's default spec, shrunk where training is costly so debug-mode tests stay fast.
 fn spec(kind: DetectorKind) -> DetectorSpec {
@@ -126,11 +129,25 @@ fn constant_short_gapped_huge_and_tiny_inputs_give_finite_scores_or_typed_errors
             .iter()
             .filter(|v| **v > 0.0)
             .count();
-        // CUSUM sits at 0 on in-control data, so the bar is low; a poisoned state gives none.
-        assert!(
-            after_gap > 20,
-            "{kind}: only {after_gap} positive scores after the gap"
-        );
+        if kind.sparse() {
+            // An event detector stays at 0 on in-control data: it must still flag a clear
+            // level shift after the gap (a poisoned state flags nothing).
+            let mut shifted = gapped.clone();
+            shifted[SHIFT].iter_mut().for_each(|v| *v += 30.0);
+            let what = "NaN-gapped input with a level shift";
+            let scores = finite_or_typed(kind, what, &shifted[..TRAIN], &shifted)
+                .unwrap_or_else(|| panic!("{kind}: should fit on 600 rows with a few NaNs"));
+            assert!(
+                scores.values[SHIFT].iter().any(|v| *v > 0.0),
+                "{kind}: the level shift at rows {SHIFT:?} after the gap is not flagged"
+            );
+        } else {
+            // CUSUM sits at 0 on in-control data, so the bar is low; a poisoned state gives none.
+            assert!(
+                after_gap > 20,
+                "{kind}: only {after_gap} positive scores after the gap"
+            );
+        }
 
         // Magnitude: scores are scale-invariant (up to optimiser tolerance), from 1e-300 to 1e300.
         let plain = finite_or_typed(kind, "plain input", &x[..TRAIN], &x).expect("fits");

@@ -2,6 +2,7 @@
 //! conformance test.
 
 mod arima_match;
+mod artime_nab;
 mod cad_ose_match;
 mod common;
 mod conformance;

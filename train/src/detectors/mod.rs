@@ -3,6 +3,7 @@
 
 pub mod anomaly_likelihood;
 pub mod arima;
+pub mod artime;
 pub mod cad_ose;
 pub mod cusum;
 pub mod dbscan;
