@@ -3,6 +3,7 @@
 //! Weights are given, equal, or learned on validation data by a deterministic coordinate
 //! search over multiples of 0.1.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{EnsembleMode, Normalise};
@@ -11,15 +12,21 @@ use crate::spec::{EnsembleMode, Normalise};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Normaliser {
-    /// `(s − median) / (1.4826·MAD)`, MAD floored so constant training scores stay finite.
+    /// `(s − median) / scale`, scale = 1.4826·MAD, with a fallback chain when most training
+    /// scores are equal (see [`robust_scale`]), so no member's scale is ever near zero.
     RobustZ {
         /// Median of the training scores.
         median: f64,
-        /// 1.4826 × MAD (floored).
+        /// 1.4826 × MAD, or its fallback.
         scale: f64,
     },
     /// Share of training scores `<=` s.
     Rank {
+        /// The training scores, sorted.
+        sorted: Vec<f64>,
+    },
+    /// Share of training scores `<` s (1 − the conformal p-value).
+    Conformal {
         /// The training scores, sorted.
         sorted: Vec<f64>,
     },
@@ -37,14 +44,13 @@ impl Normaliser {
                 let median = median_sorted(&sorted);
                 let mut dev: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
                 dev.sort_by(f64::total_cmp);
-                let mad = median_sorted(&dev) * MAD_TO_SIGMA;
-                let floor = 1e-9 * median.abs().max(1.0);
                 Normaliser::RobustZ {
                     median,
-                    scale: mad.max(floor),
+                    scale: robust_scale(&sorted, &dev),
                 }
             }
             Normalise::Rank => Normaliser::Rank { sorted },
+            Normalise::Conformal => Normaliser::Conformal { sorted },
         }
     }
 
@@ -58,9 +64,44 @@ impl Normaliser {
                 }
                 sorted.partition_point(|v| *v <= s) as f64 / sorted.len() as f64
             }
+            Normaliser::Conformal { sorted } => {
+                if sorted.is_empty() {
+                    return 0.5;
+                }
+                sorted.partition_point(|v| *v < s) as f64 / sorted.len() as f64
+            }
         }
     }
 }
+
+/// A σ estimate of training scores that stays meaningful when most of them are equal.
+///
+/// Sparse detectors (DBSCAN, CAD OSE, a vote) score almost every training row the same, so
+/// their MAD is 0; dividing by a tiny floor would multiply their first non-zero score by ~1e9
+/// and hand them the whole ensemble. The chain: 1.4826·MAD; else 1.2533·mean absolute
+/// deviation from the median (σ of a normal, consistent like the MAD); else the standard
+/// deviation; else, for constant training scores, 1 (the member's own units: a raw score
+/// cannot then outweigh the others by more than its own size).
+fn robust_scale(sorted: &[f64], abs_dev_sorted: &[f64]) -> f64 {
+    let mad = median_sorted(abs_dev_sorted) * MAD_TO_SIGMA;
+    if mad > 0.0 && mad.is_finite() {
+        return mad;
+    }
+    let n = sorted.len().max(1) as f64;
+    let mean_abs = abs_dev_sorted.iter().sum::<f64>() / n * MEAN_ABS_TO_SIGMA;
+    if mean_abs > 0.0 && mean_abs.is_finite() {
+        return mean_abs;
+    }
+    let mean = sorted.iter().sum::<f64>() / n;
+    let std = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    if std > 0.0 && std.is_finite() {
+        return std;
+    }
+    1.0
+}
+
+/// √(π/2): mean absolute deviation → σ for normal data.
+const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 
 fn median_sorted(v: &[f64]) -> f64 {
     match v.len() {
@@ -121,21 +162,32 @@ pub fn vote_threshold(mode: EnsembleMode, members: usize, vote: f64) -> Option<f
 /// Coordinate search for weights that maximise `objective` (larger is better): start from
 /// equal weights; three sweeps over the members, each trying 0, 0.1, …, 1.0 for one weight
 /// and keeping a strict improvement. Deterministic; never returns all-zero weights.
-pub fn learn_weights(members: usize, mut objective: impl FnMut(&[f64]) -> f64) -> Vec<f64> {
+///
+/// The eleven trials of one coordinate all start from the weights as they stood before it;
+/// they are evaluated in parallel and compared in step order, so the result does not depend
+/// on the thread count.
+pub fn learn_weights(members: usize, objective: impl Fn(&[f64]) -> f64 + Sync) -> Vec<f64> {
     let mut weights = vec![1.0 / members.max(1) as f64; members];
     let mut best = objective(&weights);
     for _ in 0..3 {
         let mut improved = false;
         for m in 0..members {
-            for step in 0..=10 {
-                let mut trial = weights.clone();
-                trial[m] = step as f64 / 10.0;
-                let sum: f64 = trial.iter().sum();
-                if sum <= 0.0 {
-                    continue;
-                }
-                trial.iter_mut().for_each(|w| *w /= sum);
-                let value = objective(&trial);
+            let start = weights.clone();
+            let trials: Vec<Option<(Vec<f64>, f64)>> = (0..=10)
+                .into_par_iter()
+                .map(|step| {
+                    let mut trial = start.clone();
+                    trial[m] = step as f64 / 10.0;
+                    let sum: f64 = trial.iter().sum();
+                    if sum <= 0.0 {
+                        return None;
+                    }
+                    trial.iter_mut().for_each(|w| *w /= sum);
+                    let value = objective(&trial);
+                    Some((trial, value))
+                })
+                .collect();
+            for (trial, value) in trials.into_iter().flatten() {
                 if value > best + 1e-12 {
                     best = value;
                     weights = trial;
@@ -164,7 +216,54 @@ mod tests {
         assert!((scale - MAD_TO_SIGMA).abs() < 1e-12);
         assert!((n.apply(3.0 + MAD_TO_SIGMA) - 1.0).abs() < 1e-12);
         let constant = Normaliser::fit(Normalise::RobustZ, &[5.0; 10]);
-        assert!(constant.apply(6.0).is_finite());
+        assert_eq!(
+            constant.apply(6.0),
+            1.0,
+            "constant training scores keep their own units"
+        );
+    }
+
+    #[test]
+    fn a_member_silent_in_training_cannot_dominate_the_mean() {
+        // Member 0: a sparse detector, all zeros on training rows (MAD 0), 0.8 on one test
+        // row. Member 1: a dense detector whose training scores spread around 1.
+        let sparse_train = vec![0.0; 200];
+        let dense_train: Vec<f64> = (0..200)
+            .map(|i| 1.0 + ((i * 37) % 17) as f64 / 8.0)
+            .collect();
+        let sparse = Normaliser::fit(Normalise::RobustZ, &sparse_train);
+        let dense = Normaliser::fit(Normalise::RobustZ, &dense_train);
+        // Test rows: the dense member peaks at row 2 (a clear outlier for it), the sparse
+        // member fires weakly at row 1.
+        let raw_sparse = [0.0, 0.8, 0.0, 0.0];
+        let raw_dense = [2.0, 2.0, 12.0, 2.0];
+        let normalised = vec![
+            raw_sparse
+                .iter()
+                .map(|&s| sparse.apply(s))
+                .collect::<Vec<_>>(),
+            raw_dense
+                .iter()
+                .map(|&s| dense.apply(s))
+                .collect::<Vec<_>>(),
+        ];
+        let mean = combine(EnsembleMode::Mean, &normalised, &[0.5, 0.5], &[3.0, 3.0]);
+        let top = (0..4).max_by(|&a, &b| mean[a].total_cmp(&mean[b])).unwrap();
+        assert_eq!(top, 2, "the dense member's outlier leads: {mean:?}");
+        assert!(
+            normalised[0][1] < 10.0,
+            "sparse member scaled by its own units: {normalised:?}"
+        );
+        // Mostly-zero training scores with a few non-zero ones fall back to the mean absolute
+        // deviation rather than a floor.
+        let mut mostly_zero = vec![0.0; 100];
+        mostly_zero[3] = 1.0;
+        mostly_zero[50] = 2.0;
+        let n = Normaliser::fit(Normalise::RobustZ, &mostly_zero);
+        let Normaliser::RobustZ { scale, .. } = n else {
+            panic!("robust z")
+        };
+        assert!((scale - 0.03 * MEAN_ABS_TO_SIGMA).abs() < 1e-12, "{scale}");
     }
 
     #[test]
@@ -173,6 +272,14 @@ mod tests {
         assert_eq!(n.apply(0.0), 0.0);
         assert_eq!(n.apply(2.0), 0.5);
         assert_eq!(n.apply(10.0), 1.0);
+    }
+
+    #[test]
+    fn conformal_maps_ties_with_training_scores_to_zero() {
+        let n = Normaliser::fit(Normalise::Conformal, &[0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(n.apply(0.0), 0.0);
+        assert_eq!(n.apply(0.5), 0.75);
+        assert_eq!(n.apply(2.0), 1.0);
     }
 
     #[test]

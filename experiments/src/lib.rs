@@ -4,6 +4,7 @@
 //! * [`data`]: loading, series/channel selection and time splits.
 //! * [`search`]: candidates per family (grid, random, successive halving).
 //! * [`metrics`]: headline metric names, directions, and flattening of evaluations.
+//! * [`cv`]: cross-validation across groups of series: groups, folds, results.
 //! * [`ensemble`]: score normalisation, weighted mean/vote, majority, consensus, learned weights.
 //! * [`runner`]: the run itself: tune, test once, register, leaderboard.
 //! * [`retrain`]: the retraining job (`vigil retrain`): challenger vs champion on one period.
@@ -13,6 +14,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cv;
 pub mod data;
 pub mod ensemble;
 pub mod error;

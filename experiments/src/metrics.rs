@@ -108,8 +108,14 @@ impl MetricName {
         )
     }
 
+    /// True for metrics whose value is optimised over thresholds by construction (NAB's
+    /// corpus search), not measured at the fitted one.
+    pub fn nab_optimised(self) -> bool {
+        self.nab()
+    }
+
     /// Needs the threshold-free pass (VUS is the expensive one).
-    fn threshold_free(self) -> bool {
+    pub fn threshold_free(self) -> bool {
         matches!(
             self,
             MetricName::RocAuc | MetricName::PrAuc | MetricName::VusRoc | MetricName::VusPr
@@ -232,6 +238,24 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// Everything (what a report shows).
+    pub fn all() -> Needs {
+        Needs {
+            threshold_free: true,
+            nab: true,
+        }
+    }
+
+    /// Whether the threshold-free metrics are needed.
+    pub fn threshold_free(&self) -> bool {
+        self.threshold_free
+    }
+
+    /// Whether NAB scores are needed.
+    pub fn nab(&self) -> bool {
+        self.nab
+    }
+
     /// What `metrics` need.
     pub fn of(metrics: impl IntoIterator<Item = MetricName>) -> Needs {
         let mut needs = Needs::default();
@@ -258,7 +282,12 @@ pub fn tuning_metrics(
             windows: s.windows,
         })
         .collect();
-    let fitted = config.threshold.fit(&scores)?;
+    let context = vigil_eval::threshold::FitContext {
+        timestamps: validation.iter().map(|s| s.timestamps).collect(),
+        alert: &config.alert,
+        early_ms: config.early_ms,
+    };
+    let fitted = config.threshold.fit_with(&scores, &context)?;
     let mut light = config.clone();
     light.nab_profiles.clear();
     let m = vigil_eval::report::thresholded_metrics(validation, fitted.value, &light)?;

@@ -32,6 +32,79 @@ fn validation_key(objective: MetricName) -> String {
     format!("validation_{objective}")
 }
 
+fn cv_key(objective: MetricName) -> String {
+    format!("cv_{objective}")
+}
+
+fn cv_spread_key(objective: MetricName) -> String {
+    format!("cv_spread_{objective}")
+}
+
+/// The cross-validated headline, the in-sample figure beside it and the gap; then each fold's
+/// choice.
+fn cv_notes(lb: &crate::Leaderboard, cv: &crate::cv::CvSummary) -> Vec<String> {
+    let f = |v: Option<&f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or("—".into(), |v| format!("{v:.3}"))
+    };
+    let mut shown = vec![lb.objective];
+    for m in [
+        MetricName::EventF1,
+        MetricName::VusPr,
+        MetricName::FalseAlarmsPerDay,
+        MetricName::NabLowFp,
+        MetricName::NabLowFn,
+    ] {
+        if !shown.contains(&m)
+            && cv
+                .procedure
+                .metrics
+                .get(m.name())
+                .is_some_and(|v| v.is_finite())
+        {
+            shown.push(m);
+        }
+    }
+    let figures: Vec<String> = shown
+        .iter()
+        .map(|m| {
+            let k = m.name();
+            format!(
+                "{k} {} ± {} (in-sample {}, gap {})",
+                f(cv.procedure.metrics.get(k)),
+                f(cv.procedure.spread.get(k)),
+                f(cv.in_sample.get(k)),
+                f(cv.gap.get(k))
+            )
+        })
+        .collect();
+    let mut notes = vec![format!(
+        "Headline, cross-validated across {} groups ({} by {}, {} folds; every choice made on the \
+         training groups, the held-out groups scored once): {}. The in-sample figures are the \
+         registered entry ({}) after choosing on every group; the gap is what selection on \
+         the same data adds.",
+        cv.groups.len(),
+        cv.groups.keys().cloned().collect::<Vec<_>>().join(", "),
+        cv.group_by,
+        cv.folds,
+        figures.join("; "),
+        cv.chosen
+    )];
+    for (i, fold) in cv.procedure.folds.iter().enumerate() {
+        notes.push(format!(
+            "Fold {} (held out {}): chose {} (training {} {}), held-out {} {}.",
+            i + 1,
+            fold.held_out.join(", "),
+            fold.chosen,
+            lb.objective,
+            f(Some(&fold.training_objective)),
+            lb.objective,
+            f(fold.metrics.get(lb.objective.name()))
+        ));
+    }
+    notes
+}
+
 fn metric_columns(objective: MetricName) -> Vec<MetricInfo> {
     let mut names = vec![objective];
     for m in [
@@ -155,6 +228,29 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             info
         }
     }];
+    if lb.cv.is_some() {
+        for (key, label, description) in [
+            (
+                cv_key(lb.objective),
+                format!("cross-validated {} (held-out groups)", lb.objective),
+                "re-chosen on each fold's training groups, scored on its held-out groups",
+            ),
+            (
+                cv_spread_key(lb.objective),
+                "± over folds".to_string(),
+                "standard deviation of the held-out objective over folds",
+            ),
+        ] {
+            let info = MetricInfo::new(key)
+                .with_label(label)
+                .with_description(description);
+            table_columns.push(if lb.objective.lower_is_better() {
+                info.lower_is_better()
+            } else {
+                info
+            });
+        }
+    }
     table_columns.extend(columns.iter().cloned());
     let mut report = ExperimentReport {
         title: format!("{}: {} entries", spec.name, lb.entries.len()),
@@ -225,6 +321,12 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
         .into_iter()
         .collect(),
     };
+    if let Some(cv) = &lb.cv {
+        report.notes.extend(cv_notes(lb, cv));
+    }
+    report
+        .notes
+        .extend(lb.warnings.iter().map(|w| format!("Warning: {w}.")));
     if lb.in_sample {
         report.notes.push(
             "No validation rows: thresholds and parameters were chosen on the test rows themselves (NAB's protocol); these numbers are optimistic for a deployment.".into(),
@@ -248,6 +350,17 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
                 params: params_of(&e.params),
                 metrics: {
                     let mut m = Metrics::new().with(validation_key(lb.objective), e.validation);
+                    if let Some(cv) = &e.cv {
+                        let k = lb.objective.name();
+                        for (key, map) in [
+                            (cv_key(lb.objective), &cv.metrics),
+                            (cv_spread_key(lb.objective), &cv.spread),
+                        ] {
+                            if let Some(v) = map.get(k) {
+                                m.insert(key, *v);
+                            }
+                        }
+                    }
                     for (k, v) in to_metrics(e.test.get(name), &columns, "").iter() {
                         m.insert(k, v);
                     }

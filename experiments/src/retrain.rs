@@ -285,6 +285,27 @@ fn judge(
                 }
                 per_dataset.push(macro_average(&maps));
             }
+            ThresholdScope::Pooled => {
+                // One threshold fitted on every series' validation rows pooled, then each
+                // series scored at it; metrics averaged over series.
+                let vals: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.1)).collect();
+                let tests: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.2)).collect();
+                let value = evaluate(&vals, &tests, &config)?.fitted.value;
+                let mut fixed = config.clone();
+                fixed.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
+                let mut maps = Vec::new();
+                for (key, val, test) in &parts {
+                    match evaluate(&[view(val)], &[view(test)], &fixed) {
+                        Ok(e) => {
+                            let m = of_evaluation(&e);
+                            per_series.insert(key.clone(), m.clone());
+                            maps.push(m);
+                        }
+                        Err(e) => tracing::warn!(series = %key, "evaluation failed: {e}"),
+                    }
+                }
+                per_dataset.push(macro_average(&maps));
+            }
             ThresholdScope::Corpus => {
                 let vals: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.1)).collect();
                 let tests: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.2)).collect();

@@ -51,6 +51,21 @@ pub struct Spec {
     /// own, fitted on its own validation rows (one model per machine, as SMD is run).
     #[serde(default)]
     pub threshold_scope: ThresholdScope,
+    /// Further threshold policies the runner may choose instead of `threshold`: each family's
+    /// candidate is tuned with every policy, and the (candidate, policy) pair with the best
+    /// objective wins, like any hyper-parameter (under `[validation] kind = "groups"`, on the
+    /// training groups of each fold only).
+    #[serde(default)]
+    pub threshold_candidates: Vec<ThresholdPolicy>,
+    /// Maps every candidate's scores, per series, to a common scale before thresholds are
+    /// fitted: statistics of the series' own training-row scores (no labels), so that one
+    /// pooled threshold means the same on every series, a new one included.
+    #[serde(default)]
+    pub calibrate: Calibration,
+    /// How the choices are validated: on each series' validation rows (`time`, the default),
+    /// or cross-validated across independent groups of series (`groups`).
+    #[serde(default)]
+    pub validation: ValidationSpec,
     /// How detections become alerts.
     #[serde(default)]
     pub alert: AlertPolicy,
@@ -149,11 +164,133 @@ impl Default for SearchSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ThresholdScope {
-    /// One threshold over all series (NAB).
+    /// One threshold over all series (NAB); metrics pooled over the corpus.
     #[default]
     Corpus,
-    /// One threshold per series; metrics are averaged over series (macro).
+    /// One threshold per series, fitted on its own validation rows (a supervised policy falls
+    /// back to the value pooled over the other series when a series has no incident there);
+    /// metrics are averaged over series (macro).
     Series,
+    /// One threshold fitted on every series' validation rows pooled (usually on calibrated
+    /// scores, see [`Calibration`]) and applied to each series, a new one included; metrics are
+    /// averaged over series (macro).
+    Pooled,
+}
+
+/// Per-series score calibration before thresholds (fitted on the series' training rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Calibration {
+    /// Raw scores.
+    #[default]
+    None,
+    /// `(s − median) / σ̂` of the training-row scores (robust σ̂ with a fallback chain).
+    RobustZ,
+    /// Conformal: the share of training-row scores strictly below `s` (1 − the p-value).
+    Conformal,
+}
+
+/// How choices are validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSpec {
+    /// `time` (each series' validation rows) or `groups` (cross-validation across groups).
+    #[serde(default)]
+    pub kind: ValidationKind,
+    /// How series form groups (for `groups`).
+    #[serde(default)]
+    pub group_by: GroupBy,
+    /// How groups form folds (for `groups`).
+    #[serde(default)]
+    pub folds: Folds,
+    /// How candidates, threshold policies and entries are chosen on a set of groups (for
+    /// `groups`): `in_sample` (the objective on those groups' tuning rows, thresholds fitted on
+    /// the same rows) or `transfer` (an inner cross-validation over those groups: each group's
+    /// threshold fitted on the others, as a new series or machine would get it).
+    #[serde(default)]
+    pub select: Selection,
+    /// Warn when a series' tuning rows hold fewer incidents than this and the objective or
+    /// the threshold policy needs labels (default 3).
+    #[serde(default = "default_min_incidents")]
+    pub min_incidents: usize,
+}
+
+fn default_min_incidents() -> usize {
+    3
+}
+
+/// How choices are scored on a set of groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection {
+    /// The objective on the groups' tuning rows, thresholds fitted on those rows.
+    #[default]
+    InSample,
+    /// The objective of an inner cross-validation over the groups: every choice is judged by
+    /// how its threshold transfers to a group it was not fitted on.
+    Transfer,
+}
+
+/// Validation kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidationKind {
+    /// Choices on each series' validation rows (or in-sample under NAB's protocol).
+    #[default]
+    Time,
+    /// Cross-validation across groups: every choice is made on the training groups of a fold
+    /// and the held-out group is scored with everything fixed.
+    Groups,
+}
+
+/// How series are grouped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GroupBy {
+    /// `series` (also `machine`, `entity`: each series its own group), `category` (the series
+    /// name up to its first `/`, NAB's categories) or `dataset`.
+    Named(String),
+    /// The first capture group (or the whole match) of a regular expression over series names.
+    Regex {
+        /// The expression.
+        regex: String,
+    },
+}
+
+impl Calibration {
+    /// The normalisation that calibrates, `None` for raw scores.
+    pub fn normalise(self) -> Option<Normalise> {
+        match self {
+            Calibration::None => None,
+            Calibration::RobustZ => Some(Normalise::RobustZ),
+            Calibration::Conformal => Some(Normalise::Conformal),
+        }
+    }
+}
+
+impl Default for GroupBy {
+    fn default() -> Self {
+        GroupBy::Named("series".into())
+    }
+}
+
+/// How groups form folds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Folds {
+    /// `leave_one_out`: one fold per group.
+    Named(String),
+    /// `k` folds of groups, shuffled with the spec's seed.
+    K {
+        /// Number of folds (at least 2, at most the number of groups).
+        k: usize,
+    },
+}
+
+impl Default for Folds {
+    fn default() -> Self {
+        Folds::Named("leave_one_out".into())
+    }
 }
 
 /// The objective and its constraints.
@@ -258,6 +395,9 @@ pub enum Normalise {
     RobustZ,
     /// The empirical CDF of each member's training scores (a value in [0, 1]).
     Rank,
+    /// Conformal: the share of training scores strictly below the score (1 − its p-value), so
+    /// a score no higher than any training score maps to 0 however many ties there are.
+    Conformal,
 }
 
 /// How members combine.
@@ -375,7 +515,17 @@ fn check_lenient_tables(text: &str, origin: &str) -> Result<()> {
     let allowed: [(&str, &[&str]); 2] = [
         (
             "threshold",
-            &["kind", "value", "q", "rate", "k", "objective"],
+            &[
+                "kind",
+                "value",
+                "q",
+                "rate",
+                "k",
+                "objective",
+                "per_day",
+                "risk",
+                "level",
+            ],
         ),
         (
             "alert",
@@ -389,7 +539,14 @@ fn check_lenient_tables(text: &str, origin: &str) -> Result<()> {
         if let Some(bad) = t.keys().find(|k| !keys.contains(&k.as_str())) {
             let top_level = matches!(
                 bad.as_str(),
-                "threshold_scope" | "early_seconds" | "seed" | "threads" | "description" | "name"
+                "threshold_scope"
+                    | "threshold_candidates"
+                    | "calibrate"
+                    | "early_seconds"
+                    | "seed"
+                    | "threads"
+                    | "description"
+                    | "name"
             );
             return Err(ExperimentError::SpecInvalid {
                 file: origin.to_string(),
@@ -583,10 +740,102 @@ impl Spec {
         self.threshold
             .check()
             .map_err(|e| bad("threshold", e.to_string(), "see vigil eval --help"))?;
+        for (i, p) in self.threshold_candidates.iter().enumerate() {
+            p.check().map_err(|e| {
+                bad(
+                    &format!("threshold_candidates[{i}]"),
+                    e.to_string(),
+                    "see vigil eval --help",
+                )
+            })?;
+        }
+        self.check_validation(origin)?;
         self.alert
             .check()
             .map_err(|e| bad("alert", e.to_string(), "see vigil eval --help"))?;
         Ok(())
+    }
+
+    /// The `[validation]` table's rules.
+    fn check_validation(&self, origin: &str) -> Result<()> {
+        let bad = |key: &str, message: String, hint: &str| ExperimentError::SpecInvalid {
+            file: origin.to_string(),
+            key: key.to_string(),
+            message,
+            hint: hint.to_string(),
+        };
+        let v = &self.validation;
+        match &v.group_by {
+            GroupBy::Named(n)
+                if !matches!(
+                    n.as_str(),
+                    "series" | "machine" | "entity" | "category" | "dataset"
+                ) =>
+            {
+                return Err(bad(
+                    "validation.group_by",
+                    format!("{n:?} is not a grouping"),
+                    "use \"series\" (or \"machine\"/\"entity\"), \"category\", \"dataset\" or { regex = \"^(machine-\\\\d)\" }",
+                ));
+            }
+            GroupBy::Regex { regex } => {
+                if let Err(e) = regex::Regex::new(regex) {
+                    return Err(bad(
+                        "validation.group_by.regex",
+                        format!("{regex:?} is not a regular expression: {e}"),
+                        "the first capture group (or the whole match) names the group",
+                    ));
+                }
+            }
+            GroupBy::Named(_) => {}
+        }
+        match &v.folds {
+            Folds::Named(n) if n != "leave_one_out" => {
+                return Err(bad(
+                    "validation.folds",
+                    format!("{n:?} is not a fold scheme"),
+                    "use \"leave_one_out\" or { k = 5 }",
+                ));
+            }
+            Folds::K { k } if *k < 2 => {
+                return Err(bad(
+                    "validation.folds.k",
+                    format!("{k} folds cannot cross-validate"),
+                    "use at least 2 folds, or \"leave_one_out\"",
+                ));
+            }
+            _ => {}
+        }
+        if v.select == Selection::Transfer && v.kind != ValidationKind::Groups {
+            return Err(bad(
+                "validation.select",
+                "\"transfer\" scores choices by how they carry over between groups, and \
+                 validation is not by groups"
+                    .into(),
+                "add kind = \"groups\" and a group_by to [validation], or use \"in_sample\"",
+            ));
+        }
+        if v.kind == ValidationKind::Groups && self.search.strategy == Strategy::Halving {
+            return Err(bad(
+                "search.strategy",
+                "successive halving picks survivors on every series at once, so a held-out \
+                 group would influence the candidates its fold may choose"
+                    .into(),
+                "use strategy = \"grid\" or \"random\" with [validation] kind = \"groups\"",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every threshold policy the runner may choose: `threshold` first, then the candidates.
+    pub fn threshold_policies(&self) -> Vec<ThresholdPolicy> {
+        let mut all = vec![self.threshold];
+        for p in &self.threshold_candidates {
+            if !all.contains(p) {
+                all.push(*p);
+            }
+        }
+        all
     }
 
     /// The model name of the best overall pipeline.

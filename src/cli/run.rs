@@ -201,6 +201,9 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
             "validation rows; test rows scored once"
         }
     )?;
+    if let Some(cv) = &lb.cv {
+        print_cv_headline(out, lb, cv)?;
+    }
     for (dataset, (fingerprint, _, series)) in &lb.datasets {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
@@ -210,6 +213,14 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
             "causal".to_string(),
             format!("val {objective}"),
         ];
+        let transfer = lb.entries.iter().any(|e| e.selection.is_some());
+        if transfer {
+            header.push(format!("across groups {objective} (chooses)"));
+        }
+        if lb.cv.is_some() {
+            header.push(format!("cv {objective}"));
+            header.push("± folds".into());
+        }
         header.extend(headline.iter().map(|m| format!("test {m}")));
         header.push("trials".into());
         table.set_header(header);
@@ -224,6 +235,18 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
                 Cell::new(if e.causal { "yes" } else { "no" }),
                 Cell::new(fmt(Some(&e.validation))),
             ];
+            if transfer {
+                row.push(Cell::new(fmt(e.selection.as_ref())));
+            }
+            if lb.cv.is_some() {
+                let cv = e.cv.as_ref();
+                row.push(Cell::new(fmt(
+                    cv.and_then(|c| c.metrics.get(objective.name()))
+                )));
+                row.push(Cell::new(fmt(
+                    cv.and_then(|c| c.spread.get(objective.name()))
+                )));
+            }
             let test = e.test.get(dataset);
             row.extend(
                 headline
@@ -250,6 +273,13 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
                     Cell::new(""),
                     Cell::new(""),
                 ];
+                if transfer {
+                    row.push(Cell::new(""));
+                }
+                if lb.cv.is_some() {
+                    row.push(Cell::new(""));
+                    row.push(Cell::new(""));
+                }
                 row.extend(headline.iter().map(|m| Cell::new(fmt(map.get(m.name())))));
                 row.push(Cell::new(""));
                 table.add_row(row);
@@ -261,6 +291,80 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
             &fingerprint[..12.min(fingerprint.len())]
         )?;
         writeln!(out, "{table}")?;
+    }
+    for w in &lb.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+/// The cross-validated headline: the whole procedure's estimate on held-out groups, the
+/// chosen entry's in-sample figure and the gap, and what each fold chose.
+fn print_cv_headline(
+    out: &mut impl Write,
+    lb: &Leaderboard,
+    cv: &vigil_experiments::cv::CvSummary,
+) -> std::io::Result<()> {
+    let objective = lb.objective;
+    let mut shown = vec![objective];
+    for m in [
+        MetricName::EventF1,
+        MetricName::VusPr,
+        MetricName::FalseAlarmsPerDay,
+        MetricName::NabStandard,
+        MetricName::NabLowFp,
+        MetricName::NabLowFn,
+    ] {
+        if !shown.contains(&m)
+            && cv
+                .procedure
+                .metrics
+                .get(m.name())
+                .is_some_and(|v| v.is_finite())
+        {
+            shown.push(m);
+        }
+    }
+    writeln!(
+        out,
+        "\ncross-validated across groups ({} groups by {}, {} folds): every choice (parameters, \
+         threshold, ensemble, entry) made on the training groups, scored on the held-out ones",
+        cv.groups.len(),
+        cv.group_by,
+        cv.folds
+    )?;
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "metric".to_string(),
+        "cross-validated (headline)".to_string(),
+        "± folds".to_string(),
+        format!("in-sample ({})", cv.chosen),
+        "gap".to_string(),
+    ]);
+    for m in shown {
+        let k = m.name();
+        table.add_row(vec![
+            Cell::new(k),
+            Cell::new(fmt(cv.procedure.metrics.get(k))),
+            Cell::new(fmt(cv.procedure.spread.get(k))),
+            Cell::new(fmt(cv.in_sample.get(k))),
+            Cell::new(fmt(cv.gap.get(k))),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    for (i, f) in cv.procedure.folds.iter().enumerate() {
+        writeln!(
+            out,
+            "  fold {} (held out {}): {} = {} → chose {}",
+            i + 1,
+            f.held_out.join(", "),
+            objective,
+            fmt(f.metrics.get(objective.name())),
+            f.chosen
+                .split_once(':')
+                .map_or(f.chosen.as_str(), |(name, _)| name)
+        )?;
     }
     Ok(())
 }

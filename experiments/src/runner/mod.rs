@@ -30,6 +30,9 @@ use vigil_registry::{
 };
 use vigil_train::{DetectorKind, FittedModel};
 
+use vigil_eval::threshold::{FitContext, SeriesScores, ThresholdPolicy};
+
+use crate::cv::{CvResult, CvSummary, Groups, assign_groups, make_folds};
 use crate::data::{PreparedDataset, PreparedSeries, prepare};
 use crate::ensemble::{Normaliser, combine, learn_weights, vote_threshold};
 use crate::error::{ExperimentError, Result};
@@ -37,7 +40,12 @@ use crate::metrics::{
     MetricMap, MetricName, Needs, macro_average, of_baselines, of_evaluation, tuning_metrics,
 };
 use crate::search::{Candidate, candidates, halving_rounds};
-use crate::spec::{EnsembleMode, Spec, Strategy, ThresholdScope, Weights};
+use crate::spec::{
+    EnsembleMode, GroupBy, Normalise, Selection, Spec, Strategy, ThresholdScope, ValidationKind,
+    Weights,
+};
+
+mod crossval;
 
 /// How to run a spec.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +151,9 @@ pub struct Entry {
     pub causal: bool,
     /// The chosen parameters (the detector spec; for ensembles, members and weights).
     pub params: serde_json::Value,
+    /// The threshold policy chosen with the parameters (text form; a vote's alert share).
+    #[serde(default)]
+    pub threshold_policy: String,
     /// Trials run (including resumed ones).
     pub trials: usize,
     /// Trials that failed to fit or score on every series.
@@ -151,7 +162,11 @@ pub struct Entry {
     pub series_failed: Vec<String>,
     /// The objective on validation (or in-sample, see [`Leaderboard::in_sample`]).
     pub validation: f64,
-    /// True when the constraints held on validation.
+    /// Under `[validation] select = "transfer"`: the objective of the inner cross-validation
+    /// over every group (each group's threshold fitted on the others), which ranks the entries.
+    #[serde(default)]
+    pub selection: Option<f64>,
+    /// True when the constraints held on the rows that rank the entries.
     pub feasible: bool,
     /// Test metrics per dataset: deployable, `oracle_*`, threshold-free, NAB.
     pub test: BTreeMap<String, MetricMap>,
@@ -159,6 +174,10 @@ pub struct Entry {
     pub per_series: BTreeMap<String, MetricMap>,
     /// Objective per trial, in trial order (for tuning plots): (searched values, objective).
     pub tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
+    /// Cross-validated across groups (`[validation] kind = "groups"`): this family (or
+    /// ensemble) re-chosen on each fold's training groups, scored on its held-out groups.
+    #[serde(default)]
+    pub cv: Option<CvResult>,
 }
 
 /// The result of a run.
@@ -176,6 +195,12 @@ pub struct Leaderboard {
     pub baselines: BTreeMap<String, BTreeMap<String, MetricMap>>,
     /// Datasets: name → (fingerprint, description, series count).
     pub datasets: BTreeMap<String, (String, String, usize)>,
+    /// The cross-validated estimate of the whole selection (the headline when present).
+    #[serde(default)]
+    pub cv: Option<CvSummary>,
+    /// Caveats about the protocol (e.g. thresholds fitted on too few incidents).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Leaderboard {
@@ -261,6 +286,8 @@ struct Ctx<'s> {
     needs: Needs,
     /// No validation rows anywhere: tune in-sample on test.
     in_sample: bool,
+    /// The threshold policies the runner may choose (the spec's `threshold` first).
+    policies: Vec<ThresholdPolicy>,
 }
 
 /// Scores (and fitted models) of one candidate on every unit; `None` when a fit failed.
@@ -268,8 +295,21 @@ struct Scored {
     scores: Vec<Vec<f64>>,
     models: Vec<Option<FittedModel>>,
     expected: Vec<Option<Expected>>,
+    /// The calibration applied to each series' scores (the spec's `calibrate`).
+    calibration: Vec<Option<Normaliser>>,
     /// Series the candidate could not fit (scored as all zeros).
     failed: Vec<String>,
+}
+
+/// The parts of full-series scores one threshold is fitted on.
+fn series_scores<'a>(parts: &[EvalSeries<'a>]) -> Vec<SeriesScores<'a>> {
+    parts
+        .iter()
+        .map(|p| SeriesScores {
+            scores: p.scores,
+            windows: p.windows,
+        })
+        .collect()
 }
 
 impl<'s> Ctx<'s> {
@@ -282,61 +322,170 @@ impl<'s> Ctx<'s> {
         }
     }
 
-    /// Tuning metrics of full-series `scores` over `subset` units: per group (corpus or
-    /// per-series macro), then the mean over groups.
-    fn tuning(&self, scores: &[Vec<f64>], subset: &[usize]) -> MetricMap {
+    /// A unit's tuning part of `scores` as an evaluation series.
+    fn tuning_part<'a>(&'a self, scores: &'a [f64], unit: usize) -> EvalSeries<'a> {
+        let (rows, windows) = self.tuning_parts(unit);
+        self.units[unit].part(scores, rows, windows)
+    }
+
+    /// The calibration applied to every candidate's scores, if any.
+    fn calibration(&self) -> Option<Normalise> {
+        self.spec.calibrate.normalise()
+    }
+
+    /// The evaluation config under `policy`.
+    fn config_with(&self, policy: &ThresholdPolicy) -> EvalConfig {
+        let mut config = self.config.clone();
+        config.threshold = *policy;
+        config
+    }
+
+    /// Units of `subset` in dataset `g`.
+    fn members(&self, subset: &[usize], g: usize) -> Vec<usize> {
+        subset
+            .iter()
+            .copied()
+            .filter(|&i| self.units[i].group == g)
+            .collect()
+    }
+
+    /// Tuning metrics of full-series `scores` over `subset` units under `policy`: per dataset
+    /// (corpus, per-series macro, or pooled threshold with per-series macro), then the mean
+    /// over datasets.
+    fn tuning(&self, scores: &[Vec<f64>], subset: &[usize], policy: &ThresholdPolicy) -> MetricMap {
+        self.tuning_cached(scores, subset, policy, None)
+    }
+
+    /// One series' tuning metrics at its own threshold (`None` when `config`'s policy cannot
+    /// be fitted on its tuning rows, e.g. a supervised policy without an incident there).
+    /// It depends on nothing but the series, so cross-validation computes it once.
+    fn own_tuning(&self, scores: &[f64], unit: usize, config: &EvalConfig) -> Option<MetricMap> {
+        let part = self.tuning_part(scores, unit);
+        let one = std::slice::from_ref(&part);
+        self.pooled_threshold(config, one)?;
+        tuning_metrics(one, config, self.needs).ok()
+    }
+
+    /// [`Ctx::tuning`], with every unit's [`Ctx::own_tuning`] under the series scope taken from
+    /// `own` when given (indexed by unit).
+    fn tuning_cached(
+        &self,
+        scores: &[Vec<f64>],
+        subset: &[usize],
+        policy: &ThresholdPolicy,
+        own: Option<&[Option<MetricMap>]>,
+    ) -> MetricMap {
+        let config = self.config_with(policy);
         let mut per_group = Vec::new();
         for g in 0..self.groups.len() {
-            let members: Vec<usize> = subset
-                .iter()
-                .copied()
-                .filter(|&i| self.units[i].group == g)
-                .collect();
+            let members = self.members(subset, g);
             if members.is_empty() {
                 continue;
             }
             let parts: Vec<EvalSeries<'_>> = members
                 .iter()
-                .map(|&i| {
-                    let (rows, windows) = self.tuning_parts(i);
-                    self.units[i].part(&scores[i], rows, windows)
-                })
+                .map(|&i| self.tuning_part(&scores[i], i))
                 .collect();
             let map = match self.spec.threshold_scope {
-                ThresholdScope::Corpus => tuning_metrics(&parts, &self.config, self.needs)
+                ThresholdScope::Corpus => tuning_metrics(&parts, &config, self.needs)
                     .unwrap_or_else(|e| {
                         tracing::debug!("tuning metrics failed: {e}");
                         MetricMap::new()
                     }),
                 ThresholdScope::Series => {
-                    let fallback = self.pooled_threshold(&self.config, &parts);
+                    let owns: Vec<Option<MetricMap>> = members
+                        .iter()
+                        .map(|&i| match own {
+                            Some(cached) => cached[i].clone(),
+                            None => self.own_tuning(&scores[i], i, &config),
+                        })
+                        .collect();
+                    // Series whose own rows cannot fit the policy take the value pooled over
+                    // the others.
+                    let fallback = if owns.iter().any(Option::is_none) {
+                        self.pooled_threshold(&config, &parts)
+                    } else {
+                        None
+                    };
                     macro_average(
                         &parts
                             .iter()
-                            .filter_map(|p| {
-                                let one = std::slice::from_ref(p);
-                                let config = self.series_config(&self.config, one, fallback)?;
-                                tuning_metrics(one, &config, self.needs).ok()
+                            .zip(owns)
+                            .filter_map(|(p, o)| {
+                                o.or_else(|| {
+                                    let fixed = fixed_config(&config, fallback?);
+                                    tuning_metrics(std::slice::from_ref(p), &fixed, self.needs).ok()
+                                })
                             })
                             .collect::<Vec<_>>(),
                     )
                 }
+                ThresholdScope::Pooled => match self.pooled_threshold(&config, &parts) {
+                    Some(value) => {
+                        let fixed = fixed_config(&config, value);
+                        macro_average(
+                            &parts
+                                .iter()
+                                .filter_map(|p| {
+                                    tuning_metrics(std::slice::from_ref(p), &fixed, self.needs).ok()
+                                })
+                                .collect::<Vec<_>>(),
+                        )
+                    }
+                    None => MetricMap::new(),
+                },
             };
             per_group.push(map);
         }
         macro_average(&per_group)
     }
 
-    /// The spec's threshold policy fitted on `parts` pooled (`None` when it cannot be fitted).
-    fn pooled_threshold(&self, base: &EvalConfig, parts: &[EvalSeries<'_>]) -> Option<f64> {
-        let scores: Vec<vigil_eval::threshold::SeriesScores<'_>> = parts
-            .iter()
-            .map(|p| vigil_eval::threshold::SeriesScores {
-                scores: p.scores,
-                windows: p.windows,
-            })
+    /// The best threshold policy for `scores` over `subset`: its index, its tuning metrics,
+    /// and every policy's metrics (in policy order). Ties go to the earlier policy.
+    fn tuning_best(&self, scores: &[Vec<f64>], subset: &[usize]) -> (usize, Vec<MetricMap>) {
+        self.tuning_best_cached(scores, subset, None)
+    }
+
+    /// [`Ctx::tuning_best`] with the per-series own-threshold metrics of every policy cached
+    /// (`own[policy][unit]`).
+    fn tuning_best_cached(
+        &self,
+        scores: &[Vec<f64>],
+        subset: &[usize],
+        own: Option<&[Vec<Option<MetricMap>>]>,
+    ) -> (usize, Vec<MetricMap>) {
+        let maps: Vec<MetricMap> = self
+            .policies
+            .par_iter()
+            .enumerate()
+            .map(|(k, p)| self.tuning_cached(scores, subset, p, own.map(|o| o[k].as_slice())))
             .collect();
-        base.threshold.fit(&scores).ok().map(|f| f.value)
+        let mut best = 0;
+        for (p, map) in maps.iter().enumerate().skip(1) {
+            if self.better(self.objective(map), self.objective(&maps[best])) {
+                best = p;
+            }
+        }
+        (best, maps)
+    }
+
+    /// True when `a` (value, feasible) beats `b` strictly.
+    fn better(&self, a: (f64, bool), b: (f64, bool)) -> bool {
+        let o = self.spec.objective.metric;
+        (a.1, o.oriented(a.0)) > (b.1, o.oriented(b.0))
+    }
+
+    /// The policy fitted on `parts` pooled (`None` when it cannot be fitted).
+    fn pooled_threshold(&self, base: &EvalConfig, parts: &[EvalSeries<'_>]) -> Option<f64> {
+        let context = FitContext {
+            timestamps: parts.iter().map(|p| p.timestamps).collect(),
+            alert: &base.alert,
+            early_ms: base.early_ms,
+        };
+        base.threshold
+            .fit_with(&series_scores(parts), &context)
+            .ok()
+            .map(|f| f.value)
     }
 
     /// The evaluation config of one series under the series scope: the spec's policy when it
@@ -352,10 +501,56 @@ impl<'s> Ctx<'s> {
         if self.pooled_threshold(base, one).is_some() {
             return Some(base.clone());
         }
-        let value = fallback?;
-        let mut config = base.clone();
-        config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
-        Some(config)
+        Some(fixed_config(base, fallback?))
+    }
+
+    /// The threshold of each `held_out` unit when every choice was made on `train` units:
+    /// corpus and pooled scopes (and supervised policies under the series scope) take the
+    /// value fitted on the training units of the same dataset (all training units when the
+    /// dataset is held out whole); unsupervised policies under the series scope are fitted on
+    /// the held-out series' own tuning rows without their labels. `fixed` (a vote ensemble's
+    /// alert share) wins. NaN where nothing can be fitted (the series then never alerts).
+    fn held_out_thresholds(
+        &self,
+        scores: &[Vec<f64>],
+        policy: &ThresholdPolicy,
+        fixed: Option<f64>,
+        train: &[usize],
+        held_out: &[usize],
+    ) -> Vec<f64> {
+        if let Some(v) = fixed {
+            return vec![v; held_out.len()];
+        }
+        let config = self.config_with(policy);
+        let mut pooled: BTreeMap<usize, Option<f64>> = BTreeMap::new();
+        let mut pooled_for = |g: usize| -> Option<f64> {
+            *pooled.entry(g).or_insert_with(|| {
+                let mut from = self.members(train, g);
+                if from.is_empty() {
+                    from = train.to_vec();
+                }
+                let parts: Vec<EvalSeries<'_>> = from
+                    .iter()
+                    .map(|&i| self.tuning_part(&scores[i], i))
+                    .collect();
+                self.pooled_threshold(&config, &parts)
+            })
+        };
+        held_out
+            .iter()
+            .map(|&i| {
+                let own_rows_unlabelled =
+                    self.spec.threshold_scope == ThresholdScope::Series && !policy.is_supervised();
+                let value = if own_rows_unlabelled {
+                    let (rows, _) = self.tuning_parts(i);
+                    let part = self.units[i].part(&scores[i], rows, &[]);
+                    self.pooled_threshold(&config, std::slice::from_ref(&part))
+                } else {
+                    pooled_for(self.units[i].group)
+                };
+                value.unwrap_or(f64::NAN)
+            })
+            .collect()
     }
 
     fn objective(&self, metrics: &MetricMap) -> (f64, bool) {
@@ -377,6 +572,7 @@ impl<'s> Ctx<'s> {
     fn test(
         &self,
         scores: &[Vec<f64>],
+        policy: &ThresholdPolicy,
         fixed_threshold: Option<f64>,
     ) -> (
         BTreeMap<String, MetricMap>,
@@ -384,18 +580,17 @@ impl<'s> Ctx<'s> {
         BTreeMap<String, BTreeMap<String, MetricMap>>,
         Vec<f64>,
     ) {
-        let mut config = self.config.clone();
+        let mut config = self.config_with(policy);
         if let Some(value) = fixed_threshold {
-            config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
+            config.threshold = ThresholdPolicy::Fixed { value };
         }
         let mut test = BTreeMap::new();
         let mut per_series = BTreeMap::new();
         let mut baselines = BTreeMap::new();
         let mut thresholds = vec![f64::NAN; self.units.len()];
+        let all: Vec<usize> = (0..self.units.len()).collect();
         for (g, group) in self.groups.iter().enumerate() {
-            let members: Vec<usize> = (0..self.units.len())
-                .filter(|&i| self.units[i].group == g)
-                .collect();
+            let members = self.members(&all, g);
             let val = |i: usize| {
                 let u = &self.units[i];
                 u.part(&scores[i], u.val(), &u.val_windows)
@@ -415,22 +610,26 @@ impl<'s> Ctx<'s> {
                         }
                     }
                 };
-            let fallback = if self.in_sample {
-                None
-            } else {
-                self.pooled_threshold(
-                    &config,
-                    &members.iter().map(|&i| val(i)).collect::<Vec<_>>(),
-                )
+            let own = |i: usize| if self.in_sample { tst(i) } else { val(i) };
+            let fallback = self.pooled_threshold(
+                &config,
+                &members.iter().map(|&i| own(i)).collect::<Vec<_>>(),
+            );
+            let per_series_config = |i: usize| -> Option<EvalConfig> {
+                match self.spec.threshold_scope {
+                    ThresholdScope::Corpus => None,
+                    ThresholdScope::Series => {
+                        self.series_config(&config, std::slice::from_ref(&own(i)), fallback)
+                    }
+                    ThresholdScope::Pooled => Some(fixed_config(&config, fallback?)),
+                }
             };
             let per: Vec<Option<Evaluation>> = match self.spec.threshold_scope {
                 ThresholdScope::Corpus => Vec::new(),
-                ThresholdScope::Series => members
+                ThresholdScope::Series | ThresholdScope::Pooled => members
                     .par_iter()
                     .map(|&i| {
-                        let own = if self.in_sample { tst(i) } else { val(i) };
-                        let cfg =
-                            self.series_config(&config, std::slice::from_ref(&own), fallback)?;
+                        let cfg = per_series_config(i)?;
                         let vals = if self.in_sample {
                             Vec::new()
                         } else {
@@ -462,10 +661,7 @@ impl<'s> Ctx<'s> {
                             thresholds[i] = e.fitted.value;
                         }
                         // Per series at the corpus threshold.
-                        let mut cfg = config.clone();
-                        cfg.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed {
-                            value: e.fitted.value,
-                        };
+                        let cfg = fixed_config(&config, e.fitted.value);
                         for &i in &members {
                             if let Ok(one) = evaluate(&[], &[tst(i)], &cfg) {
                                 per_series
@@ -474,7 +670,7 @@ impl<'s> Ctx<'s> {
                         }
                     }
                 }
-                ThresholdScope::Series => {
+                ThresholdScope::Series | ThresholdScope::Pooled => {
                     let mut maps = Vec::new();
                     let mut random = Vec::new();
                     let mut null = Vec::new();
@@ -511,6 +707,13 @@ impl<'s> Ctx<'s> {
         }
         (test, per_series, baselines, thresholds)
     }
+}
+
+/// `base` with a fixed threshold.
+fn fixed_config(base: &EvalConfig, value: f64) -> EvalConfig {
+    let mut config = base.clone();
+    config.threshold = ThresholdPolicy::Fixed { value };
+    config
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -572,6 +775,7 @@ fn score_candidate(
         scores: vec![Vec::new(); n],
         models: vec![None; n],
         expected: vec![None; n],
+        calibration: vec![None; n],
         failed: Vec::new(),
     };
     let mut first_error = None;
@@ -584,6 +788,12 @@ fn score_candidate(
                 };
                 out.scores[i] = scores.values;
                 out.models[i] = Some(model);
+                if let Some(kind) = ctx.calibration() {
+                    let train = ctx.units[i].prepared.split.train.clone();
+                    let cal = Normaliser::fit(kind, &out.scores[i][train]);
+                    out.scores[i].iter_mut().for_each(|v| *v = cal.apply(*v));
+                    out.calibration[i] = Some(cal);
+                }
             }
             Err(e) => {
                 // A series this candidate cannot fit (e.g. shorter than its window) stays
@@ -598,21 +808,6 @@ fn score_candidate(
         return Err(first_error.unwrap_or_else(|| "no series to score".into()));
     }
     Ok(out)
-}
-
-/// A freshly computed trial: its tuning metrics, its error, its scores.
-type TrialOutcome = (MetricMap, Option<String>, Option<Scored>);
-
-/// The best candidate of one family.
-struct FamilyBest {
-    kind: DetectorKind,
-    candidate: Candidate,
-    scored: Scored,
-    validation: f64,
-    feasible: bool,
-    trials: usize,
-    failed: usize,
-    tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
 }
 
 /// A trial's identity in the registry: invocation, family, parameters and halving round.
@@ -702,13 +897,46 @@ impl Logger<'_> {
     }
 }
 
+/// A freshly computed trial: its tuning metrics, its error, its scores.
+type TrialOutcome = (MetricMap, Option<String>, Option<Scored>);
+
+/// The best candidate of one family on every unit (what is registered).
+struct FamilyBest {
+    kind: DetectorKind,
+    candidate: Candidate,
+    /// Index of the chosen threshold policy in [`Ctx::policies`].
+    policy: usize,
+    scored: Scored,
+    validation: f64,
+    feasible: bool,
+    /// The selection score when choices transfer across groups (`[validation] select =
+    /// "transfer"`), with its feasibility.
+    selection: Option<(f64, bool)>,
+    trials: usize,
+    failed: usize,
+    tuning: Vec<(BTreeMap<String, serde_json::Value>, f64)>,
+}
+
+/// Every trial of one family: the best on all units, and (for cross-validation) every
+/// candidate's full-series scores, so that a fold's choice never refits anything.
+struct FamilyTrials {
+    candidates: Vec<Candidate>,
+    /// Per candidate; `None` for failed trials (and for all of them without cross-validation).
+    scores: Vec<Option<Vec<Vec<f64>>>>,
+    best: FamilyBest,
+}
+
+/// The metric key that records which threshold policy a trial's metrics are for.
+const POLICY_KEY: &str = "threshold_policy";
+
 fn tune_family(
     ctx: &Ctx<'_>,
     logger: &Logger<'_>,
     kind: DetectorKind,
     cands: Vec<Candidate>,
     progress: bool,
-) -> Result<Option<FamilyBest>> {
+    keep_all: bool,
+) -> Result<Option<FamilyTrials>> {
     let family = kind.name();
     let all_units: Vec<usize> = (0..ctx.units.len()).collect();
     let rounds = match ctx.spec.search.strategy {
@@ -721,9 +949,12 @@ fn tune_family(
     let mut trials = 0;
     let mut failed = 0;
     let mut tuning = Vec::new();
-    let mut results: Vec<(usize, f64, bool, Option<Scored>)> = Vec::new();
+    let mut kept: Vec<Option<Vec<Vec<f64>>>> = vec![None; cands.len()];
+    // (candidate, value, feasible, policy, full scores of the best so far)
+    let mut results: Vec<(usize, f64, bool, usize, Option<Scored>)> = Vec::new();
     for (round, &(used, keep)) in rounds.iter().enumerate() {
         let subset: Vec<usize> = all_units[..used].to_vec();
+        let last = round + 1 == rounds.len();
         results.clear();
         // Candidates in chunks, so memory holds at most a chunk of score sets at once.
         let chunk = rayon::current_num_threads().max(1) * 2;
@@ -740,13 +971,20 @@ fn tune_family(
                 .par_iter()
                 .zip(&resumed)
                 .map(|(&c, prior)| {
-                    if prior.is_some() {
+                    // A resumed trial is scored again only when cross-validation needs its
+                    // scores (its logged metrics stand).
+                    if prior.is_some() && !(keep_all && last) {
                         return None;
                     }
                     let scored = score_candidate(ctx, &cands[c], &subset);
                     pb.inc(subset.len() as u64);
                     Some(match scored {
-                        Ok(s) => (ctx.tuning(&s.scores, &subset), None, Some(s)),
+                        Ok(s) => {
+                            let (p, mut maps) = ctx.tuning_best(&s.scores, &subset);
+                            let mut map = std::mem::take(&mut maps[p]);
+                            map.insert(POLICY_KEY.into(), p as f64);
+                            (map, None, Some(s))
+                        }
                         Err(e) => (MetricMap::new(), Some(e), None),
                     })
                 })
@@ -754,9 +992,15 @@ fn tune_family(
             for (((&c, key), prior), fresh) in ids.iter().zip(keys).zip(resumed).zip(computed) {
                 trials += 1;
                 let (metrics, error, scored) = match (prior, fresh) {
-                    (Some((m, was_failed)), _) => {
-                        pb.inc(subset.len() as u64);
-                        (m, was_failed.then(|| "failed earlier".to_string()), None)
+                    (Some((m, was_failed)), fresh) => {
+                        if fresh.is_none() {
+                            pb.inc(subset.len() as u64);
+                        }
+                        (
+                            m,
+                            was_failed.then(|| "failed earlier".to_string()),
+                            fresh.and_then(|f| f.2),
+                        )
                     }
                     (None, Some((m, e, s))) => {
                         logger.log_trial(family, &cands[c], round, key, &m, e.as_deref())?;
@@ -770,31 +1014,43 @@ fn tune_family(
                     continue;
                 }
                 let (value, feasible) = ctx.objective(&metrics);
-                if round + 1 == rounds.len() {
+                let policy = metrics
+                    .get(POLICY_KEY)
+                    .map_or(0, |p| *p as usize)
+                    .min(ctx.policies.len() - 1);
+                if last {
                     tuning.push((
                         cands[c].values.iter().cloned().collect::<BTreeMap<_, _>>(),
                         value,
                     ));
-                }
-                // Keep the best only (plus every survivor's value).
-                let better = results.iter().all(|(_, v, f, _)| {
-                    (feasible, ctx.spec.objective.metric.oriented(value))
-                        > (*f, ctx.spec.objective.metric.oriented(*v))
-                });
-                let keep_scores = better && round + 1 == rounds.len();
-                if keep_scores {
-                    for r in &mut results {
-                        r.3 = None;
+                    if keep_all {
+                        kept[c] = scored.as_ref().map(|s| s.scores.clone());
                     }
                 }
-                results.push((c, value, feasible, if keep_scores { scored } else { None }));
+                // Keep the best only (plus every survivor's value).
+                let better = results
+                    .iter()
+                    .all(|(_, v, f, _, _)| ctx.better((value, feasible), (*v, *f)));
+                let keep_scores = better && last;
+                if keep_scores {
+                    for r in &mut results {
+                        r.4 = None;
+                    }
+                }
+                results.push((
+                    c,
+                    value,
+                    feasible,
+                    policy,
+                    if keep_scores { scored } else { None },
+                ));
             }
         }
         // Survivors: best first, ties by candidate index.
         let mut order: Vec<usize> = (0..results.len()).collect();
         order.sort_by(|&a, &b| {
             let key = |i: usize| {
-                let (_, v, f, _) = &results[i];
+                let (_, v, f, _, _) = &results[i];
                 (*f, ctx.spec.objective.metric.oriented(*v))
             };
             key(b)
@@ -812,7 +1068,7 @@ fn tune_family(
     // The best of the last round.
     let best = results
         .iter_mut()
-        .filter(|r| r.1.is_finite() || r.3.is_some())
+        .filter(|r| r.1.is_finite() || r.4.is_some())
         .max_by(|a, b| {
             let ka = (a.2, ctx.spec.objective.metric.oriented(a.1));
             let kb = (b.2, ctx.spec.objective.metric.oriented(b.1));
@@ -825,7 +1081,7 @@ fn tune_family(
         return Ok(None);
     };
     let candidate = cands[best.0].clone();
-    let scored = match best.3.take() {
+    let scored = match best.4.take() {
         Some(s) => s,
         None => score_candidate(ctx, &candidate, &all_units).map_err(|e| {
             ExperimentError::NothingToChoose {
@@ -834,33 +1090,82 @@ fn tune_family(
             }
         })?,
     };
-    Ok(Some(FamilyBest {
-        kind,
-        candidate,
-        scored,
-        validation: best.1,
-        feasible: best.2,
-        trials,
-        failed,
-        tuning,
+    Ok(Some(FamilyTrials {
+        candidates: cands,
+        scores: kept,
+        best: FamilyBest {
+            kind,
+            candidate,
+            policy: best.3,
+            scored,
+            validation: best.1,
+            feasible: best.2,
+            selection: None,
+            trials,
+            failed,
+            tuning,
+        },
     }))
 }
 
 /// An ensemble's full-series scores from members' scores.
 struct EnsembleBuild {
     mode: EnsembleMode,
+    /// Full-series scores of every unit.
     scores: Vec<Vec<f64>>,
+    /// The vote modes' fixed alert share (`None` for `mean`, thresholded by `policy`).
     fixed: Option<f64>,
+    /// The threshold policy of `mean` (index into [`Ctx::policies`]).
+    policy: usize,
+    /// The objective on the units it was built on, and whether the constraints held.
+    validation: f64,
+    feasible: bool,
+    /// Member families, in member order.
+    members: Vec<DetectorKind>,
     state: serde_json::Value,
 }
 
-fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
+impl EnsembleBuild {
+    /// The leaderboard name (`ensemble_MODE`).
+    fn name(&self) -> String {
+        ensemble_name(self.mode)
+    }
+}
+
+fn ensemble_name(mode: EnsembleMode) -> String {
+    format!(
+        "ensemble_{}",
+        serde_json::to_value(mode)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    )
+}
+
+/// A family's chosen candidate as an ensemble may use it.
+struct MemberInput<'a> {
+    kind: DetectorKind,
+    spec: &'a vigil_train::DetectorSpec,
+    /// Full-series scores of every unit.
+    scores: &'a [Vec<f64>],
+    /// The family's objective on the units the ensemble is built on.
+    validation: f64,
+}
+
+/// Builds the spec's ensembles from each family's choice, every choice (members, vote
+/// thresholds, weights, the mean's threshold policy) made on `subset` units only; the scores
+/// cover every unit (normalisers are fitted on each unit's own training rows, no labels).
+fn build_ensembles(
+    ctx: &Ctx<'_>,
+    inputs: &[MemberInput<'_>],
+    subset: &[usize],
+) -> Vec<EnsembleBuild> {
     let Some(spec) = &ctx.spec.ensemble else {
         return Vec::new();
     };
-    let mut members: Vec<&FamilyBest> = if spec.members.is_empty() {
-        let mut ranked: Vec<&FamilyBest> =
-            bests.iter().filter(|b| b.validation.is_finite()).collect();
+    let mut members: Vec<&MemberInput<'_>> = if spec.members.is_empty() {
+        let mut ranked: Vec<&MemberInput<'_>> =
+            inputs.iter().filter(|b| b.validation.is_finite()).collect();
         ranked.sort_by(|a, b| {
             let o = ctx.spec.objective.metric;
             o.oriented(b.validation)
@@ -871,34 +1176,35 @@ fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
     } else {
         spec.members
             .iter()
-            .filter_map(|k| bests.iter().find(|b| b.kind == *k))
+            .filter_map(|k| inputs.iter().find(|b| b.kind == *k))
             .collect()
     };
     members.sort_by_key(|m| m.kind);
     if members.len() < 2 {
-        tracing::warn!("fewer than two ensemble members are available; no ensemble is built");
+        tracing::debug!("fewer than two ensemble members are available; no ensemble is built");
         return Vec::new();
     }
     let n = ctx.units.len();
-    // Normalisers per member per unit, fitted on training rows past the warm-up.
+    // Normalisers per member per unit, fitted on each unit's training rows.
     let normalisers: Vec<Vec<Normaliser>> = members
         .iter()
         .map(|m| {
             (0..n)
                 .map(|i| {
                     let train = ctx.units[i].prepared.split.train.clone();
-                    Normaliser::fit(spec.normalise, &m.scored.scores[i][train])
+                    Normaliser::fit(spec.normalise, &m.scores[i][train])
                 })
                 .collect()
         })
         .collect();
     let normalised: Vec<Vec<Vec<f64>>> = (0..n)
+        .into_par_iter()
         .map(|i| {
             members
                 .iter()
                 .enumerate()
                 .map(|(m, b)| {
-                    b.scored.scores[i]
+                    b.scores[i]
                         .iter()
                         .map(|&s| normalisers[m][i].apply(s))
                         .collect()
@@ -906,27 +1212,40 @@ fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
                 .collect()
         })
         .collect();
-    // Each member's own vote threshold on the normalised scale, fitted on validation.
-    let all: Vec<usize> = (0..n).collect();
+    // Each member's own vote threshold on the normalised scale, fitted on `subset`.
+    let first_policy = &ctx.policies[0];
     let votes: Vec<f64> = (0..members.len())
         .map(|m| {
             let member: Vec<Vec<f64>> = normalised.iter().map(|u| u[m].clone()).collect();
-            ctx.tuning(&member, &all)
+            ctx.tuning(&member, subset, first_policy)
                 .get("threshold")
                 .copied()
                 .filter(|t| t.is_finite())
                 .unwrap_or(3.0)
         })
         .collect();
+    let in_subset: Vec<bool> = {
+        let mut v = vec![false; n];
+        subset.iter().for_each(|&i| v[i] = true);
+        v
+    };
     let objective = ctx.spec.objective.metric;
     spec.modes
         .iter()
         .map(|&mode| {
             let fixed = vote_threshold(mode, members.len(), spec.vote_threshold);
-            let scores_with = |w: &[f64]| -> Vec<Vec<f64>> {
+            // Scores of the subset only (the others empty) while weights are learned.
+            let subset_scores_with = |w: &[f64]| -> Vec<Vec<f64>> {
                 normalised
                     .iter()
-                    .map(|u| combine(mode, u, w, &votes))
+                    .zip(&in_subset)
+                    .map(|(u, &used)| {
+                        if used {
+                            combine(mode, u, w, &votes)
+                        } else {
+                            Vec::new()
+                        }
+                    })
                     .collect()
             };
             let weights = match (&spec.weights, mode) {
@@ -937,29 +1256,126 @@ fn build_ensembles(ctx: &Ctx<'_>, bests: &[FamilyBest]) -> Vec<EnsembleBuild> {
                     w
                 }
                 (Weights::Named(name), _) if name == "learned" => learn_weights(members.len(), |w| {
-                    let s = scores_with(w);
-                    let map = ctx.tuning(&s, &all);
+                    let s = subset_scores_with(w);
+                    let map = ctx.tuning(&s, subset, first_policy);
                     objective.oriented(map.get(objective.name()).copied().unwrap_or(f64::NAN))
                 }),
                 _ => vec![1.0 / members.len() as f64; members.len()],
             };
-            let scores = scores_with(&weights);
+            let scores: Vec<Vec<f64>> = normalised
+                .par_iter()
+                .map(|u| combine(mode, u, &weights, &votes))
+                .collect();
+            let (policy, map) = match fixed {
+                Some(value) => (
+                    0,
+                    ctx.tuning(&scores, subset, &ThresholdPolicy::Fixed { value }),
+                ),
+                None => {
+                    let (p, mut maps) = ctx.tuning_best(&scores, subset);
+                    (p, std::mem::take(&mut maps[p]))
+                }
+            };
+            let (validation, feasible) = ctx.objective(&map);
             EnsembleBuild {
                 mode,
                 scores,
                 fixed,
+                policy,
+                validation,
+                feasible,
+                members: members.iter().map(|m| m.kind).collect(),
                 state: serde_json::json!({
                     "mode": mode,
                     "normalise": spec.normalise,
                     "weights": weights,
                     "vote_thresholds": votes,
                     "alert_threshold": fixed,
-                    "members": members.iter().map(|m| serde_json::to_value(&m.candidate.spec).unwrap_or_default()).collect::<Vec<_>>(),
+                    "threshold_policy": ctx.policies[policy],
+                    "members": members.iter().map(|m| serde_json::to_value(m.spec).unwrap_or_default()).collect::<Vec<_>>(),
                     "normalisers": normalisers,
                 }),
             }
         })
         .collect()
+}
+
+/// The groups and folds of a cross-validated spec (`None` under time validation).
+fn cv_plan(ctx: &Ctx<'_>) -> Result<Option<(Groups, Vec<Vec<usize>>)>> {
+    let v = &ctx.spec.validation;
+    if v.kind != ValidationKind::Groups {
+        return Ok(None);
+    }
+    let names: Vec<(String, String)> = ctx
+        .units
+        .iter()
+        .map(|u| (u.prepared.dataset.clone(), u.prepared.series.name.clone()))
+        .collect();
+    let groups = assign_groups(&names, &v.group_by)?;
+    let folds = make_folds(groups.names.len(), &v.folds, ctx.spec.seed)?;
+    Ok(Some((groups, folds)))
+}
+
+fn group_by_label(by: &GroupBy) -> String {
+    match by {
+        GroupBy::Named(n) => n.clone(),
+        GroupBy::Regex { regex } => format!("regex {regex:?}"),
+    }
+}
+
+/// Warnings for thresholds and objectives that rest on too few incidents: under the series
+/// scope, series whose tuning rows hold fewer than `min_incidents` incidents while a
+/// thresholded objective or a supervised threshold policy is fitted on them; under the corpus
+/// and pooled scopes, a corpus that holds fewer in all.
+fn few_incident_warnings(ctx: &Ctx<'_>) -> Vec<String> {
+    let min = ctx.spec.validation.min_incidents;
+    let objective = ctx.spec.objective.metric;
+    let thresholded = !objective.threshold_free() && !objective.nab_optimised();
+    let supervised = ctx.policies.iter().any(ThresholdPolicy::is_supervised);
+    if min == 0 || !(thresholded || supervised) {
+        return Vec::new();
+    }
+    let what = match (thresholded, supervised) {
+        (true, true) => format!("the objective {objective} and a supervised threshold are"),
+        (true, false) => format!("the thresholded objective {objective} is"),
+        _ => "a supervised threshold is".to_string(),
+    };
+    let counts: Vec<(String, usize)> = (0..ctx.units.len())
+        .map(|i| (ctx.units[i].prepared.key(), ctx.tuning_parts(i).1.len()))
+        .collect();
+    match ctx.spec.threshold_scope {
+        ThresholdScope::Series => {
+            let few: Vec<&(String, usize)> = counts.iter().filter(|(_, n)| *n < min).collect();
+            if few.is_empty() {
+                return Vec::new();
+            }
+            let shown: Vec<String> = few
+                .iter()
+                .take(5)
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect();
+            vec![format!(
+                "{} of {} series have fewer than {min} incidents in their tuning rows, where \
+                 {what} fitted per series: {}{}; such a choice is noise. Prefer a \
+                 threshold-free objective (vus_pr), unsupervised threshold policies (pot, \
+                 alert_budget) or the pooled scope",
+                few.len(),
+                counts.len(),
+                shown.join(", "),
+                if few.len() > shown.len() { ", …" } else { "" }
+            )]
+        }
+        ThresholdScope::Corpus | ThresholdScope::Pooled => {
+            let total: usize = counts.iter().map(|(_, n)| n).sum();
+            if total >= min {
+                return Vec::new();
+            }
+            vec![format!(
+                "the tuning rows hold {total} incidents in all (fewer than {min}), where {what} \
+                 fitted; such a choice is noise"
+            )]
+        }
+    }
 }
 
 /// Runs a spec end to end.
@@ -1045,6 +1461,7 @@ fn setup<'s>(spec: &'s Spec, options: &RunOptions) -> Result<Setup<'s>> {
         config,
         needs: Needs::of(metrics_needed),
         in_sample,
+        policies: spec.threshold_policies(),
     };
 
     let spec_json = serde_json::to_string(spec).unwrap_or_default();
@@ -1099,22 +1516,65 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         stop_after: options.stop_after_trials,
     };
 
-    // Tune every family.
-    let mut bests = Vec::new();
+    // Tune every family: each candidate is fitted once per series. Cross-validation keeps
+    // every candidate's scores, so that its folds only re-choose.
+    let plan = cv_plan(&ctx)?;
+    let mut families: Vec<FamilyTrials> = Vec::new();
     for entry in &spec.detectors {
         let cands = candidates(entry, &spec.search, spec.seed)?;
         tracing::info!(family = %entry.kind, candidates = cands.len(), "tuning");
-        if let Some(best) = tune_family(&ctx, &logger, entry.kind, cands, options.progress)? {
-            bests.push(best);
+        if let Some(f) = tune_family(
+            &ctx,
+            &logger,
+            entry.kind,
+            cands,
+            options.progress,
+            plan.is_some(),
+        )? {
+            families.push(f);
         }
     }
-    if bests.is_empty() {
+    if families.is_empty() {
         return Err(ExperimentError::NothingToChoose {
             message: "every candidate of every family failed".into(),
             hint: "run with -v to see why each fit failed (often: series shorter than the window)"
                 .into(),
         });
     }
+    // Choices that must transfer between groups: each family re-chosen by the inner
+    // cross-validation over every group (refitted when that is another candidate).
+    let all: Vec<usize> = (0..ctx.units.len()).collect();
+    let transfer_folds: Option<Vec<Vec<usize>>> = plan
+        .as_ref()
+        .filter(|_| spec.validation.select == Selection::Transfer)
+        .map(|(groups, folds)| crossval::inner_folds(groups, folds, &all));
+    if let Some(inner) = &transfer_folds {
+        for family in &mut families {
+            let none = vec![None; family.scores.len()];
+            let Some(choice) = crossval::choose(&ctx, family, &none, &all, Some(inner)) else {
+                continue;
+            };
+            let candidate = &family.candidates[choice.candidate];
+            if candidate.index != family.best.candidate.index {
+                family.best.scored = score_candidate(&ctx, candidate, &all).map_err(|e| {
+                    ExperimentError::NothingToChoose {
+                        message: format!(
+                            "{}: refitting the candidate chosen across groups failed: {e}",
+                            family.best.kind
+                        ),
+                        hint: "run with -v to see why".into(),
+                    }
+                })?;
+                let (_, maps) = ctx.tuning_best(&family.best.scored.scores, &all);
+                (family.best.validation, family.best.feasible) =
+                    ctx.objective(&maps[choice.policy]);
+                family.best.candidate = candidate.clone();
+            }
+            family.best.policy = choice.policy;
+            family.best.selection = Some((choice.value, choice.feasible));
+        }
+    }
+    let bests: Vec<&FamilyBest> = families.iter().map(|f| &f.best).collect();
 
     // Test each family's best, then the ensembles.
     let mut entries = Vec::new();
@@ -1122,7 +1582,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     let mut baselines = BTreeMap::new();
     let pb = bar(options.progress, bests.len(), "testing");
     for b in &bests {
-        let (test, per_series, base, thresholds) = ctx.test(&b.scored.scores, None);
+        let policy = &ctx.policies[b.policy];
+        let (test, per_series, base, thresholds) = ctx.test(&b.scored.scores, policy, None);
         if baselines.is_empty() {
             baselines = base;
         }
@@ -1130,14 +1591,17 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             name: b.kind.name().to_string(),
             causal: b.kind.causal(),
             params: serde_json::to_value(&b.candidate.spec).unwrap_or_default(),
+            threshold_policy: policy.to_string(),
             trials: b.trials,
             failed: b.failed,
             series_failed: b.scored.failed.clone(),
             validation: b.validation,
-            feasible: b.feasible,
+            selection: b.selection.map(|s| s.0),
+            feasible: b.selection.map_or(b.feasible, |s| s.1),
             test,
             per_series,
             tuning: b.tuning.clone(),
+            cv: None,
         });
         traces.insert(
             b.kind.name().to_string(),
@@ -1150,41 +1614,44 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let ensembles = build_ensembles(&ctx, &bests);
-    let all: Vec<usize> = (0..ctx.units.len()).collect();
+    let inputs: Vec<MemberInput<'_>> = bests
+        .iter()
+        .map(|b| MemberInput {
+            kind: b.kind,
+            spec: &b.candidate.spec,
+            scores: &b.scored.scores,
+            validation: b.selection.map_or(b.validation, |s| s.0),
+        })
+        .collect();
+    let ensembles = build_ensembles(&ctx, &inputs, &all);
+    if ctx.spec.ensemble.is_some() && ensembles.is_empty() {
+        tracing::warn!("fewer than two ensemble members are available; no ensemble is built");
+    }
     for e in &ensembles {
-        let name = format!(
-            "ensemble_{}",
-            serde_json::to_value(e.mode)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        );
-        let tuning = ctx.tuning(&e.scores, &all);
-        let (validation, feasible) = ctx.objective(&tuning);
-        let (test, per_series, _, thresholds) = ctx.test(&e.scores, e.fixed);
-        let causal = e.state["members"]
-            .as_array()
-            .map(|m| {
-                m.iter().all(|s| {
-                    s.get("kind")
-                        .and_then(|k| serde_json::from_value::<DetectorKind>(k.clone()).ok())
-                        .is_some_and(DetectorKind::causal)
-                })
-            })
-            .unwrap_or(false);
+        let name = e.name();
+        let policy = &ctx.policies[e.policy];
+        let (test, per_series, _, thresholds) = ctx.test(&e.scores, policy, e.fixed);
+        let selection = transfer_folds.as_ref().map(|inner| {
+            ctx.objective(&crossval::transfer(&ctx, &e.scores, policy, e.fixed, inner))
+        });
         entries.push(Entry {
             name: name.clone(),
-            causal,
+            causal: e.members.iter().all(|k| k.causal()),
             params: e.state.clone(),
+            threshold_policy: match e.fixed {
+                Some(v) => format!("vote share {v:.3}"),
+                None => policy.to_string(),
+            },
             trials: 1,
             failed: 0,
             series_failed: Vec::new(),
-            validation,
-            feasible,
+            validation: e.validation,
+            selection: selection.map(|s| s.0),
+            feasible: selection.map_or(e.feasible, |s| s.1),
             test,
             per_series,
             tuning: Vec::new(),
+            cv: None,
         });
         traces.insert(
             name,
@@ -1195,13 +1662,36 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             },
         );
     }
+    drop(inputs);
     let objective = spec.objective.metric;
+    // Ranked by what chose them: the transfer score when there is one, else validation.
+    let rank = |e: &Entry| objective.oriented(e.selection.unwrap_or(e.validation));
     entries.sort_by(|a, b| {
-        (b.feasible, objective.oriented(b.validation))
-            .partial_cmp(&(a.feasible, objective.oriented(a.validation)))
+        (b.feasible, rank(b))
+            .partial_cmp(&(a.feasible, rank(a)))
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(a.name.cmp(&b.name))
     });
+    let cv = plan.map(|(groups, folds)| {
+        tracing::info!(
+            folds = folds.len(),
+            groups = groups.names.len(),
+            "cross-validating the selection"
+        );
+        crossval::cross_validate(
+            &ctx,
+            &families,
+            &groups,
+            &folds,
+            &mut entries,
+            group_by_label(&spec.validation.group_by),
+            options.progress,
+        )
+    });
+    let warnings = few_incident_warnings(&ctx);
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
     let leaderboard = Leaderboard {
         experiment: spec.name.clone(),
         objective,
@@ -1217,7 +1707,10 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 )
             })
             .collect(),
+        cv,
+        warnings,
     };
+    let bests: Vec<&FamilyBest> = families.iter().map(|f| &f.best).collect();
 
     // Register: each family's best, then the best overall (family or ensemble).
     let model = spec.model_name();
@@ -1261,12 +1754,43 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             )
         })
         .collect();
+    // Calibrated scores: each series' calibration travels with every version (the threshold
+    // is on the calibrated scale). It depends on the family, so per family; ensembles
+    // normalise their members themselves.
+    let calibration_of = |b: &FamilyBest| -> Option<Vec<u8>> {
+        ctx.calibration()?;
+        let per_series: BTreeMap<&str, &Normaliser> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(&b.scored.calibration)
+            .filter_map(|(k, c)| Some((k, c.as_ref()?)))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "calibrate": ctx.spec.calibrate,
+            "series": per_series,
+        }))
+        .ok()
+    };
+    let calibrations: BTreeMap<String, Vec<u8>> = bests
+        .iter()
+        .filter_map(|b| Some((b.kind.name().to_string(), calibration_of(b)?)))
+        .collect();
     let register = |name: &str,
                     entry: &Entry,
                     spec_value: serde_json::Value,
                     bytes: &[u8]|
      -> Result<(String, i64)> {
         let stored = registry.put_artifact(bytes, "application/json")?;
+        let mut artifacts = vec![NamedArtifact {
+            name: "fitted.json".into(),
+            artifact: stored,
+        }];
+        if let Some(cal) = calibrations.get(&entry.name) {
+            artifacts.push(NamedArtifact {
+                name: "calibration.json".into(),
+                artifact: registry.put_artifact(cal, "application/json")?,
+            });
+        }
         let mut metrics = MetricMap::new();
         for (dataset, map) in &entry.test {
             for (k, v) in map {
@@ -1279,6 +1803,18 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             }
         }
         metrics.insert(format!("validation_{}", objective.name()), entry.validation);
+        // The cross-validated estimates: this entry's own, and (for the best overall) the
+        // whole procedure's, which is what the model card quotes.
+        if let Some(cv) = &entry.cv {
+            for (k, v) in &cv.metrics {
+                metrics.insert(format!("cv_{k}"), *v);
+            }
+        }
+        if let Some(summary) = leaderboard.cv.as_ref().filter(|c| c.chosen == entry.name) {
+            for (k, v) in &summary.procedure.metrics {
+                metrics.insert(format!("cv_procedure_{k}"), *v);
+            }
+        }
         // One dataset: its threshold; several: the first dataset's (each dataset's own is in
         // the metrics as `DATASET.threshold`). Under the series scope this is the mean of the
         // per-series thresholds; the fitted state holds one model per series.
@@ -1298,17 +1834,23 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             run_id: None,
             spec: spec_value,
             state_artifact: "fitted.json".into(),
-            artifacts: vec![NamedArtifact {
-                name: "fitted.json".into(),
-                artifact: stored,
-            }],
+            artifacts,
             threshold,
             alert_policy: serde_json::to_value(&spec.alert).unwrap_or_default(),
             metrics,
             datasets: datasets.clone(),
             description: format!(
-                "{} from experiment {} (invocation {invocation}); threshold scope {:?}",
-                entry.name, spec.name, spec.threshold_scope
+                "{} from experiment {} (invocation {invocation}); threshold scope {:?}, policy \
+                 {}{}",
+                entry.name,
+                spec.name,
+                spec.threshold_scope,
+                entry.threshold_policy,
+                if calibrations.contains_key(&entry.name) {
+                    " on calibrated scores (calibration.json)"
+                } else {
+                    ""
+                }
             ),
             created_by: format!("vigil run {}", spec.name),
         })?;
@@ -1609,7 +2151,12 @@ fn shard_in_pool(spec: &Spec, options: &RunOptions, shard: Shard) -> Result<Shar
                     return None;
                 }
                 Some(match score_candidate(&ctx, c, &all_units) {
-                    Ok(s) => (ctx.tuning(&s.scores, &all_units), None),
+                    Ok(s) => {
+                        let (p, mut maps) = ctx.tuning_best(&s.scores, &all_units);
+                        let mut map = std::mem::take(&mut maps[p]);
+                        map.insert(POLICY_KEY.into(), p as f64);
+                        (map, None)
+                    }
                     Err(e) => (MetricMap::new(), Some(e)),
                 })
             })
