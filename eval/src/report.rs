@@ -21,7 +21,9 @@ use crate::labels::{Window, labels_from_windows, validate_windows, windows_from_
 use crate::nab::{NabProfile, NabSeries, score_corpus, search_thresholds};
 use crate::point::{AdjustedMetrics, Confusion, PointMetrics, adjust_predictions, pa_k_f1_auc};
 use crate::range::{RangeMetrics, RangeParams, range_metrics_of_windows};
-use crate::threshold::{FittedThreshold, Objective, SeriesScores, ThresholdPolicy, best_threshold};
+use crate::threshold::{
+    FitContext, FittedThreshold, Objective, SeriesScores, ThresholdPolicy, best_threshold,
+};
 use crate::vus::{VusParams, vus};
 
 /// One series to evaluate: scores, incidents and timestamps, row-aligned.
@@ -363,7 +365,12 @@ pub fn evaluate_without_baselines(
     let in_sample = validation.is_empty();
     let fit_on = if in_sample { test } else { validation };
     let fit_scores: Vec<SeriesScores<'_>> = fit_on.iter().map(EvalSeries::as_scores).collect();
-    let fitted = config.threshold.fit(&fit_scores)?;
+    let context = FitContext {
+        timestamps: fit_on.iter().map(|s| s.timestamps).collect(),
+        alert: &config.alert,
+        early_ms: config.early_ms,
+    };
+    let fitted = config.threshold.fit_with(&fit_scores, &context)?;
     let deployable = thresholded_metrics(test, fitted.value, config)?;
     let test_scores: Vec<SeriesScores<'_>> = test.iter().map(EvalSeries::as_scores).collect();
     let oracle = if test.iter().any(|s| !s.windows.is_empty()) {

@@ -4,4 +4,5 @@
 
 mod common;
 mod nab_reference;
+mod pot_reference;
 mod reference_metrics;

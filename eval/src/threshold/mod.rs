@@ -3,18 +3,24 @@
 //!
 //! Every supervised search sorts once and sweeps every distinct score (O(n log n)); nothing is a
 //! grid or a hill-climb. Policies pool all validation series (a corpus-level threshold), which is
-//! also how NAB tunes its threshold.
+//! also how NAB tunes its threshold. Two policies look beyond scores: `alert_budget` needs the
+//! timestamps and the alert policy ([`FitContext`], [`ThresholdPolicy::fit_with`]), and `pot`
+//! extrapolates the score tail with extreme-value theory ([`fit_gpd`]).
 
 use serde::{Deserialize, Serialize};
 
+mod budget;
 mod parse;
+mod pot;
 mod stats;
 
+use crate::alert::AlertPolicy;
 use crate::error::{EvalError, Result, check_finite};
 use crate::labels::{Window, labels_from_windows, validate_windows};
 use crate::nab::{NabProfile, NabSeries, search_threshold};
 use crate::sweep::{adjusted_sweep, best_f1, confusion_sweep};
 
+pub use pot::{Gpd, MIN_EXCESSES, fit_gpd};
 use stats::sort;
 pub use stats::{MAD_NORMAL_SCALE, mean_std, median_mad_sorted, quantile_sorted};
 
@@ -34,6 +40,24 @@ impl<'a> SeriesScores<'a> {
         validate_windows(windows, scores.len())?;
         Ok(Self { scores, windows })
     }
+}
+
+/// What some policies need beyond scores and windows (see [`ThresholdPolicy::needs_context`]).
+#[derive(Debug, Clone)]
+pub struct FitContext<'a> {
+    /// One timestamp slice (ms UTC) per validation series, in the same order, row-aligned.
+    pub timestamps: Vec<&'a [i64]>,
+    /// How detections become alerts.
+    pub alert: &'a AlertPolicy,
+    /// Early-detection allowance of the event metrics (ms).
+    pub early_ms: i64,
+}
+
+/// Default `level` of [`ThresholdPolicy::Pot`]: the initial threshold of the SPOT paper.
+pub const POT_DEFAULT_LEVEL: f64 = 0.98;
+
+fn pot_default_level() -> f64 {
+    POT_DEFAULT_LEVEL
 }
 
 /// How a threshold is chosen.
@@ -76,6 +100,31 @@ pub enum ThresholdPolicy {
         /// What to maximise.
         objective: Objective,
     },
+    /// The lowest threshold whose false alarms on the validation rows stay within `per_day` per
+    /// day, counted as the event metrics count them (alerts after the alert policy that touch no
+    /// early-extended incident; days = span of each series' timestamps, pooled). Works without
+    /// labelled incidents (then every alert is a false alarm); labels only keep true alerts out
+    /// of the count, so the policy is unsupervised. Needs [`ThresholdPolicy::fit_with`].
+    /// The count is not monotone in the threshold (merging, cooldown), so the result is, exactly,
+    /// the lowest distinct validation score at which the budget holds there and at every higher
+    /// score, or the next double above the highest score when even that breaks it. Cost: one
+    /// sort, then a branch-and-bound of O(n) passes (tens in practice).
+    AlertBudget {
+        /// False alarms allowed per day, at least 0.
+        per_day: f64,
+    },
+    /// Peaks over threshold (SPOT, Siffer et al. 2017): the score exceeded with probability
+    /// `risk` under a generalised Pareto tail fitted above the `level`-quantile ([`fit_gpd`]).
+    /// Reaches risks below 1/n, where an empirical quantile has no data. Assumes roughly i.i.d.
+    /// scores with a GPD-like tail; needs at least 10 excesses (500 rows at level 0.98). Cost:
+    /// one sort plus about 1,000 O(N_t) likelihood evaluations.
+    Pot {
+        /// Probability that a normal row exceeds the threshold, in (0, 1 − level).
+        risk: f64,
+        /// Quantile of the initial threshold whose excesses are fitted, in (0, 1).
+        #[serde(default = "pot_default_level")]
+        level: f64,
+    },
 }
 
 /// Objectives a threshold can be optimised for, each by an exact sort-once sweep.
@@ -100,7 +149,8 @@ pub struct FittedThreshold {
     pub policy: ThresholdPolicy,
     /// The threshold (`score >= value` detects).
     pub value: f64,
-    /// For `Best`: the objective's value on the fitting data.
+    /// For `Best`: the objective's value on the fitting data; for `AlertBudget`: the false
+    /// alarms per day reached on it.
     pub objective_value: Option<f64>,
 }
 
@@ -148,6 +198,28 @@ impl ThresholdPolicy {
                     "e.g. std:3 or mad:3",
                 )
             }
+            ThresholdPolicy::AlertBudget { per_day }
+                if !(per_day.is_finite() && per_day >= 0.0) =>
+            {
+                bad(
+                    "threshold.alert_budget.per_day",
+                    per_day.to_string(),
+                    "must be a finite number >= 0",
+                    "e.g. budget:1 for at most one false alarm per day",
+                )
+            }
+            ThresholdPolicy::Pot { level, .. } if !(level > 0.0 && level < 1.0) => bad(
+                "threshold.pot.level",
+                level.to_string(),
+                "must lie in (0, 1)",
+                "e.g. pot:1e-4:0.98",
+            ),
+            ThresholdPolicy::Pot { risk, level } if !(risk > 0.0 && risk < 1.0 - level) => bad(
+                "threshold.pot.risk",
+                risk.to_string(),
+                "must lie in (0, 1 − level): the tail above the level-quantile",
+                "e.g. pot:1e-4, or lower the level (pot:0.01:0.95)",
+            ),
             _ => Ok(()),
         }
     }
@@ -157,8 +229,35 @@ impl ThresholdPolicy {
         matches!(self, ThresholdPolicy::Best { .. })
     }
 
-    /// Chooses the threshold on `validation` (all series pooled).
+    /// Whether the policy needs a [`FitContext`] (timestamps and alert policy), i.e. must be
+    /// fitted with [`ThresholdPolicy::fit_with`].
+    pub fn needs_context(&self) -> bool {
+        matches!(self, ThresholdPolicy::AlertBudget { .. })
+    }
+
+    /// Chooses the threshold on `validation` (all series pooled), for policies that need no
+    /// context; an `AlertBudget` policy returns an error that points to
+    /// [`ThresholdPolicy::fit_with`].
     pub fn fit(&self, validation: &[SeriesScores<'_>]) -> Result<FittedThreshold> {
+        self.fit_inner(validation, None)
+    }
+
+    /// Chooses the threshold on `validation` with what some policies need beyond scores
+    /// (timestamps and alert policy, one timestamp slice per series). Policies that need no
+    /// context behave exactly as under [`ThresholdPolicy::fit`] and ignore it.
+    pub fn fit_with(
+        &self,
+        validation: &[SeriesScores<'_>],
+        context: &FitContext<'_>,
+    ) -> Result<FittedThreshold> {
+        self.fit_inner(validation, Some(context))
+    }
+
+    fn fit_inner(
+        &self,
+        validation: &[SeriesScores<'_>],
+        context: Option<&FitContext<'_>>,
+    ) -> Result<FittedThreshold> {
         self.check()?;
         let pooled = || -> Vec<f64> {
             validation
@@ -217,6 +316,23 @@ impl ThresholdPolicy {
                     value,
                     objective_value: Some(best),
                 })
+            }
+            ThresholdPolicy::AlertBudget { per_day } => {
+                let context = context.ok_or(EvalError::NotEnoughData {
+                    what: "an alert-budget threshold",
+                    needed: "the timestamps and the alert policy of the validation series",
+                    hint: "fit it with ThresholdPolicy::fit_with and a FitContext (vigil_eval::evaluate does this)",
+                })?;
+                let (value, per_day) = budget::fit_alert_budget(validation, context, per_day)?;
+                Ok(FittedThreshold {
+                    policy: *self,
+                    value,
+                    objective_value: Some(per_day),
+                })
+            }
+            ThresholdPolicy::Pot { risk, level } => {
+                let (value, _) = pot::spot_threshold(&pooled(), risk, level)?;
+                Ok(plain(value))
             }
         }
     }
@@ -324,123 +440,4 @@ pub fn best_threshold_by(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fit(policy: &str, scores: &[f64], windows: &[Window]) -> Result<FittedThreshold> {
-        let s = SeriesScores::new(scores, windows)?;
-        policy.parse::<ThresholdPolicy>()?.fit(&[s])
-    }
-
-    #[test]
-    fn parse_round_trips_and_rejects() {
-        for text in [
-            "fixed:0.5",
-            "quantile:0.99",
-            "contamination:0.01",
-            "topk:10",
-            "std:3",
-            "mad:3",
-            "best:f1",
-            "best:adjusted-f1",
-            "best:nab:reward_low_FN_rate",
-        ] {
-            let p: ThresholdPolicy = text.parse().unwrap();
-            assert_eq!(p.to_string().parse::<ThresholdPolicy>().unwrap(), p);
-            let json = serde_json::to_string(&p).unwrap();
-            assert_eq!(serde_json::from_str::<ThresholdPolicy>(&json).unwrap(), p);
-        }
-        assert_eq!(
-            "best-f1".parse::<ThresholdPolicy>().unwrap(),
-            ThresholdPolicy::Best {
-                objective: Objective::PointF1
-            }
-        );
-        assert_eq!(
-            "nab:low-fp".parse::<ThresholdPolicy>().unwrap(),
-            ThresholdPolicy::Best {
-                objective: Objective::Nab {
-                    profile: NabProfile::RewardLowFp
-                }
-            }
-        );
-        for bad in [
-            "quantile:1.5",
-            "topk:0",
-            "topk:2.5",
-            "fixed",
-            "fixed:x",
-            "nope",
-            "contamination:0",
-        ] {
-            let err = bad.parse::<ThresholdPolicy>().unwrap_err().to_string();
-            assert!(err.contains("hint:"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn unsupervised_policies() {
-        let scores = [1.0, 2.0, 3.0, 4.0, 10.0];
-        assert_eq!(fit("fixed:0.5", &scores, &[]).unwrap().value, 0.5);
-        assert!((fit("quantile:0.5", &scores, &[]).unwrap().value - 3.0).abs() < 1e-15);
-        assert!((fit("quantile:0.9", &scores, &[]).unwrap().value - 7.6).abs() < 1e-12);
-        assert!((fit("contamination:0.1", &scores, &[]).unwrap().value - 7.6).abs() < 1e-12);
-        assert_eq!(fit("topk:2", &scores, &[]).unwrap().value, 4.0);
-        assert_eq!(fit("topk:99", &scores, &[]).unwrap().value, 1.0);
-        // mean 4, population variance (9+4+1+0+36)/5 = 10
-        let t = fit("std:2", &scores, &[]).unwrap().value;
-        assert!((t - (4.0 + 2.0 * 10f64.sqrt())).abs() < 1e-12);
-        // median 3, |dev| = 2 1 0 1 7 -> MAD 1
-        let t = fit("mad:3", &scores, &[]).unwrap().value;
-        assert!((t - (3.0 + 3.0 * MAD_NORMAL_SCALE)).abs() < 1e-12);
-        assert!(fit("quantile:0.5", &[], &[]).is_err());
-    }
-
-    #[test]
-    fn best_f1_picks_the_separating_threshold() {
-        let scores = [0.1, 0.2, 0.9, 0.8, 0.3, 0.85, 0.1];
-        let windows = [Window::new(2, 3)];
-        let f = fit("best-f1", &scores, &windows).unwrap();
-        assert_eq!(f.value, 0.8);
-        assert!((f.objective_value.unwrap() - 0.8).abs() < 1e-15); // TP 2, FP 1 (0.85)
-        let f = fit("best-adjusted-f1", &scores, &windows).unwrap();
-        assert_eq!(f.value, 0.9); // the window peaks at 0.9: full recall, no FP
-        assert_eq!(f.objective_value, Some(1.0));
-        assert!(matches!(
-            fit("best-f1", &scores, &[]),
-            Err(EvalError::NotEnoughData { .. })
-        ));
-    }
-
-    #[test]
-    fn best_of_any_metric_by_candidates() {
-        use crate::alert::{AlertPolicy, apply_alert_policy};
-        use crate::event::event_metrics;
-        let scores = [0.1, 0.7, 0.2, 0.9, 0.95, 0.3, 0.8, 0.1, 0.6, 0.2];
-        let windows = [Window::new(3, 4)];
-        let t: Vec<i64> = (0..10).collect();
-        let event_f1 = |th: f64| -> Result<f64> {
-            let alerts = apply_alert_policy(&scores, &t, th, &AlertPolicy::default())?;
-            Ok(event_metrics(&alerts, &windows, &t, 0)?.event_f1)
-        };
-        // Only 0.9 and 0.95 catch the incident without false alarms; the higher one wins.
-        let (th, f) = best_threshold_by(&scores, usize::MAX, event_f1).unwrap();
-        assert_eq!((th, f), (0.95, 1.0));
-        // A coarse grid still evaluates the top score first.
-        let (th, _) = best_threshold_by(&scores, 3, event_f1).unwrap();
-        assert_eq!(th, 0.95);
-        assert!(best_threshold_by(&scores, 0, event_f1).is_err());
-        assert!(best_threshold_by(&[], 5, event_f1).is_err());
-    }
-
-    #[test]
-    fn nab_objective_uses_the_exact_search() {
-        let mut scores = vec![0.0; 100];
-        scores[40] = 0.7; // early in the window
-        scores[80] = 0.9; // a false positive, more anomalous
-        let windows = [Window::new(40, 49)];
-        let f = fit("nab", &scores, &windows).unwrap();
-        assert_eq!(f.value, 0.7);
-        assert!(f.objective_value.unwrap() > 0.0);
-    }
-}
+mod tests;

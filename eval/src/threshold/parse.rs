@@ -1,11 +1,12 @@
 //! Text forms of threshold policies, for the CLI and configs: `fixed:0.5`, `quantile:0.99`,
 //! `contamination:0.01`, `topk:10`, `std:3`, `mad:3`, `best-f1`, `best-adjusted-f1`,
-//! `nab[:profile]`, `best:<objective>`.
+//! `nab[:profile]`, `best:<objective>`, `budget:PER_DAY` (or `alert-budget:PER_DAY`),
+//! `pot:RISK[:LEVEL]`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Objective, ThresholdPolicy};
+use super::{Objective, POT_DEFAULT_LEVEL, ThresholdPolicy};
 use crate::error::{EvalError, Result};
 use crate::nab::NabProfile;
 
@@ -29,11 +30,16 @@ impl fmt::Display for ThresholdPolicy {
             ThresholdPolicy::MeanStd { k } => write!(f, "std:{k}"),
             ThresholdPolicy::MedianMad { k } => write!(f, "mad:{k}"),
             ThresholdPolicy::Best { objective } => write!(f, "best:{objective}"),
+            ThresholdPolicy::AlertBudget { per_day } => write!(f, "budget:{per_day}"),
+            ThresholdPolicy::Pot { risk, level } if *level == POT_DEFAULT_LEVEL => {
+                write!(f, "pot:{risk}")
+            }
+            ThresholdPolicy::Pot { risk, level } => write!(f, "pot:{risk}:{level}"),
         }
     }
 }
 
-const POLICY_HINT: &str = "use fixed:V, quantile:Q, contamination:R, topk:K, std:K, mad:K, best-f1, best-adjusted-f1 or nab[:standard|low-fp|low-fn]";
+const POLICY_HINT: &str = "use fixed:V, quantile:Q, contamination:R, topk:K, std:K, mad:K, best-f1, best-adjusted-f1, nab[:standard|low-fp|low-fn], budget:PER_DAY (false alarms per day) or pot:RISK[:LEVEL] (e.g. pot:1e-4:0.98)";
 
 impl FromStr for ThresholdPolicy {
     type Err = EvalError;
@@ -50,10 +56,13 @@ impl FromStr for ThresholdPolicy {
             reason,
             hint: POLICY_HINT,
         };
-        let number = || -> Result<f64> {
-            let a = arg.ok_or_else(|| fail(format!("`{name}` needs a value after `:`")))?;
-            a.parse::<f64>()
+        let parse_number = |a: &str| {
+            a.trim()
+                .parse::<f64>()
                 .map_err(|e| fail(format!("`{a}` is not a number ({e})")))
+        };
+        let number = || -> Result<f64> {
+            parse_number(arg.ok_or_else(|| fail(format!("`{name}` needs a value after `:`")))?)
         };
         let policy = match name {
             "fixed" => ThresholdPolicy::Fixed { value: number()? },
@@ -104,6 +113,17 @@ impl FromStr for ThresholdPolicy {
                     },
                 },
             },
+            "budget" | "alert-budget" | "alert_budget" => {
+                ThresholdPolicy::AlertBudget { per_day: number()? }
+            }
+            "pot" | "spot" => {
+                let a = arg.ok_or_else(|| fail("`pot` needs a risk after `:`".into()))?;
+                let (risk, level) = match a.split_once(':') {
+                    Some((risk, level)) => (parse_number(risk)?, parse_number(level)?),
+                    None => (parse_number(a)?, POT_DEFAULT_LEVEL),
+                };
+                ThresholdPolicy::Pot { risk, level }
+            }
             other => return Err(fail(format!("unknown policy `{other}`"))),
         };
         policy.check()?;
