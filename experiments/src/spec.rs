@@ -302,6 +302,22 @@ pub struct ObjectiveSpec {
     /// Bounds a candidate must meet on validation to be chosen.
     #[serde(default)]
     pub constraints: Vec<Constraint>,
+    /// What chooses among threshold policies (`threshold_candidates`): default the objective,
+    /// or event F1 when the objective needs no threshold (VUS-PR cannot tell policies apart).
+    #[serde(default)]
+    pub threshold_metric: Option<MetricName>,
+}
+
+impl ObjectiveSpec {
+    /// The metric that ranks threshold policies.
+    pub fn policy_metric(&self) -> MetricName {
+        self.threshold_metric
+            .unwrap_or(if self.metric.threshold_free() {
+                MetricName::EventF1
+            } else {
+                self.metric
+            })
+    }
 }
 
 /// `metric <= max` and/or `metric >= min`.

@@ -47,15 +47,19 @@ pub(super) fn choose(
                     Some((p, value, feasible))
                 }
                 Some(inner) => {
-                    let mut best: Option<(usize, f64, bool)> = None;
-                    for (p, policy) in ctx.policies.iter().enumerate() {
-                        let map = transfer(ctx, scores, policy, None, inner);
-                        let (value, feasible) = ctx.objective(&map);
-                        if best.is_none_or(|(_, v, f)| ctx.better((value, feasible), (v, f))) {
-                            best = Some((p, value, feasible));
+                    let maps: Vec<MetricMap> = ctx
+                        .policies
+                        .iter()
+                        .map(|policy| transfer(ctx, scores, policy, None, inner))
+                        .collect();
+                    let mut best = 0;
+                    for p in 1..maps.len() {
+                        if ctx.better_policy(&maps[p], &maps[best]) {
+                            best = p;
                         }
                     }
-                    best
+                    let (value, feasible) = ctx.objective(&maps[best]);
+                    Some((best, value, feasible))
                 }
             }
         })

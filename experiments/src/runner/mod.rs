@@ -462,11 +462,23 @@ impl<'s> Ctx<'s> {
             .collect();
         let mut best = 0;
         for (p, map) in maps.iter().enumerate().skip(1) {
-            if self.better(self.objective(map), self.objective(&maps[best])) {
+            if self.better_policy(map, &maps[best]) {
                 best = p;
             }
         }
         (best, maps)
+    }
+
+    /// True when threshold policy metrics `a` beat `b` strictly: feasibility, then the policy
+    /// metric ([`crate::spec::ObjectiveSpec::policy_metric`]), then the objective.
+    fn better_policy(&self, a: &MetricMap, b: &MetricMap) -> bool {
+        let m = self.spec.objective.policy_metric();
+        let key = |map: &MetricMap| {
+            let (value, feasible) = self.objective(map);
+            let policy = m.oriented(map.get(m.name()).copied().unwrap_or(f64::NAN));
+            (feasible, policy, self.spec.objective.metric.oriented(value))
+        };
+        key(a) > key(b)
     }
 
     /// True when `a` (value, feasible) beats `b` strictly.
@@ -695,6 +707,24 @@ impl<'s> Ctx<'s> {
                         }
                     }
                     test.insert(group.clone(), macro_average(&maps));
+                    // Under the pooled scope each series' evaluation had the entry's fitted
+                    // value as a fixed threshold, which says nothing about random scores:
+                    // their baseline fits the policy on random scores pooled the same way.
+                    if self.spec.threshold_scope == ThresholdScope::Pooled
+                        && fixed_threshold.is_none()
+                    {
+                        let vals: Vec<EvalSeries<'_>> = members.iter().map(|&i| own(i)).collect();
+                        let tests: Vec<EvalSeries<'_>> = members.iter().map(|&i| tst(i)).collect();
+                        let vals = if self.in_sample { Vec::new() } else { vals };
+                        if let Some((r, n)) = evaluate(&vals, &tests, &config)
+                            .ok()
+                            .as_ref()
+                            .and_then(of_baselines)
+                        {
+                            random = vec![r];
+                            null = vec![n];
+                        }
+                    }
                     baselines.insert(
                         group.clone(),
                         BTreeMap::from([
@@ -1447,6 +1477,7 @@ fn setup<'s>(spec: &'s Spec, options: &RunOptions) -> Result<Setup<'s>> {
     }
     let mut metrics_needed = vec![spec.objective.metric];
     metrics_needed.extend(spec.objective.constraints.iter().map(|c| c.metric));
+    metrics_needed.push(spec.objective.policy_metric());
     let config = EvalConfig {
         threshold: spec.threshold,
         alert: spec.alert.clone(),
