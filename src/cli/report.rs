@@ -127,9 +127,23 @@ pub fn model_card(v: &ModelVersion) -> ModelCard {
         .spec
         .get("kind")
         .and_then(|k| serde_json::from_value(k.clone()).ok());
+    let strip = |prefix: &str| -> Vec<Metric> {
+        v.metrics
+            .iter()
+            .filter_map(|(k, x)| Some((k.strip_prefix(prefix)?.to_string(), *x)))
+            .collect()
+    };
+    // Cross-validated across groups: the whole selection (the headline), then this entry.
+    let procedure = strip("cv_procedure_");
+    let own_cv: Vec<Metric> = strip("cv_")
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("procedure_"))
+        .collect();
+    let has_cv = !procedure.is_empty() || !own_cv.is_empty();
     let (test, oracle): (Vec<Metric>, Vec<Metric>) = v
         .metrics
         .iter()
+        .filter(|(k, _)| !k.starts_with("cv_"))
         .map(|(k, x)| (k.clone(), *x))
         .partition(|(k, _)| !k.starts_with("oracle_"));
     let datasets: Vec<DatasetRef> = v
@@ -165,20 +179,41 @@ pub fn model_card(v: &ModelVersion) -> ModelCard {
         inputs: Vec::new(),
         training_data: datasets.clone(),
         evaluation_data: datasets,
-        metrics: vec![
-            MetricGroup {
-                name: "test rows, deployable threshold".into(),
+        metrics: [
+            (!procedure.is_empty()).then(|| MetricGroup {
+                name: "cross-validated across groups (the headline)".into(),
+                protocol: Some(
+                    "the whole selection repeated with each group held out, every choice made on the other groups; the held-out groups' test rows scored once".into(),
+                ),
+                metrics: procedure.into_iter().collect(),
+            }),
+            (!own_cv.is_empty()).then(|| MetricGroup {
+                name: "this family or ensemble, cross-validated across groups".into(),
+                protocol: Some(
+                    "its parameters and threshold re-chosen on each fold's training groups".into(),
+                ),
+                metrics: own_cv.into_iter().collect(),
+            }),
+            Some(MetricGroup {
+                name: if has_cv {
+                    "test rows, deployable threshold (in-sample: chosen on every group)".into()
+                } else {
+                    "test rows, deployable threshold".into()
+                },
                 protocol: Some(
                     "threshold fitted on validation rows, applied unchanged to the test rows; validation_* is the objective that chose the model".into(),
                 ),
                 metrics: test.into_iter().collect(),
-            },
-            MetricGroup {
+            }),
+            Some(MetricGroup {
                 name: "test rows, oracle threshold (for comparison only)".into(),
                 protocol: Some("best threshold on the test rows themselves".into()),
                 metrics: oracle.into_iter().collect(),
-            },
-        ],
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         metric_info: vec![
             MetricInfo::new("false_alarms_per_day").lower_is_better(),
             MetricInfo::new("mean_delay_seconds").lower_is_better(),
