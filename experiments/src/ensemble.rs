@@ -30,6 +30,8 @@ pub enum Normaliser {
         /// The training scores, sorted.
         sorted: Vec<f64>,
     },
+    /// The raw score.
+    Identity,
 }
 
 const MAD_TO_SIGMA: f64 = 1.4826;
@@ -51,6 +53,7 @@ impl Normaliser {
             }
             Normalise::Rank => Normaliser::Rank { sorted },
             Normalise::Conformal => Normaliser::Conformal { sorted },
+            Normalise::None => Normaliser::Identity,
         }
     }
 
@@ -64,6 +67,7 @@ impl Normaliser {
                 }
                 sorted.partition_point(|v| *v <= s) as f64 / sorted.len() as f64
             }
+            Normaliser::Identity => s,
             Normaliser::Conformal { sorted } => {
                 if sorted.is_empty() {
                     return 0.5;

@@ -625,6 +625,9 @@ fn entry_note(e: &Entry) -> String {
     if !e.feasible {
         parts.push("constraints not met on validation".to_string());
     }
+    if !e.eligible {
+        parts.push("shown for comparison: the spec does not let the runner choose it".to_string());
+    }
     if e.failed > 0 {
         parts.push(format!("{} trial(s) failed", e.failed));
     }

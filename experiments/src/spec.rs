@@ -306,6 +306,20 @@ pub struct ObjectiveSpec {
     /// or event F1 when the objective needs no threshold (VUS-PR cannot tell policies apart).
     #[serde(default)]
     pub threshold_metric: Option<MetricName>,
+    /// The leaderboard entries the runner may choose as the model (family names or
+    /// `ensemble_MODE`; default every entry). The others are still tuned, tested and shown
+    /// for comparison. Fixing the pipeline here leaves its own choices (parameters,
+    /// thresholds, members' settings) to the protocol, and keeps the selection from switching
+    /// between near-equal entries on noise.
+    #[serde(default)]
+    pub entries: Vec<String>,
+}
+
+impl ObjectiveSpec {
+    /// Whether `name` may be chosen as the model.
+    pub fn eligible(&self, name: &str) -> bool {
+        self.entries.is_empty() || self.entries.iter().any(|e| e == name)
+    }
 }
 
 impl ObjectiveSpec {
@@ -414,6 +428,9 @@ pub enum Normalise {
     /// Conformal: the share of training scores strictly below the score (1 − its p-value), so
     /// a score no higher than any training score maps to 0 however many ties there are.
     Conformal,
+    /// Raw scores: for votes of members whose own thresholds already transfer (e.g. calibrated
+    /// probabilities), each member voting at the threshold fitted on its raw scale.
+    None,
 }
 
 /// How members combine.
@@ -766,6 +783,25 @@ impl Spec {
             })?;
         }
         self.check_validation(origin)?;
+        for (i, name) in self.objective.entries.iter().enumerate() {
+            let family = self.detectors.iter().any(|d| d.kind.name() == name);
+            let ensemble = self.ensemble.as_ref().is_some_and(|e| {
+                e.modes.iter().any(|m| {
+                    serde_json::to_value(m)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|m| format!("ensemble_{m}") == *name))
+                        .unwrap_or(false)
+                })
+            });
+            if !family && !ensemble {
+                return Err(bad(
+                    &format!("objective.entries[{i}]"),
+                    format!("{name:?} is not an entry of this spec"),
+                    "name a listed family (e.g. \"anomaly_likelihood\") or an ensemble mode of \
+                     [ensemble] as \"ensemble_MODE\" (e.g. \"ensemble_vote\")",
+                ));
+            }
+        }
         self.alert
             .check()
             .map_err(|e| bad("alert", e.to_string(), "see vigil eval --help"))?;

@@ -191,3 +191,76 @@ fn the_estimate_covers_every_group_with_its_gap_and_spread() {
         assert!(f.thresholds.values().all(|t| t.is_finite()), "{f:?}");
     }
 }
+
+#[test]
+fn transfer_selection_ranks_by_how_thresholds_carry_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_data(&data);
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let text = spec_text(&data, &db, POLICIES)
+        .replace(
+            "group_by = \"series\"",
+            "group_by = \"series\"\nselect = \"transfer\"",
+        )
+        .replace(
+            "metric = \"event_f1\"",
+            "metric = \"event_f1\"\nentries = [\"rolling_zscore\", \"ewma\"]",
+        );
+    let lb = run_spec(&text);
+    // Every entry carries the inner cross-validated score that ranked it.
+    assert!(
+        lb.entries.iter().all(|e| e.selection.is_some()),
+        "{:?}",
+        lb.entries
+    );
+    // Only the entries the spec allows may be chosen, in every fold and at the end.
+    let chosen = &lb.entries[0];
+    assert!(["rolling_zscore", "ewma"].contains(&chosen.name.as_str()));
+    assert!(chosen.eligible);
+    assert!(
+        lb.entries
+            .iter()
+            .filter(|e| !e.eligible)
+            .all(|e| e.name != "rolling_zscore" && e.name != "ewma")
+    );
+    let eligible: Vec<f64> = lb
+        .entries
+        .iter()
+        .filter(|e| e.eligible && e.feasible)
+        .map(|e| e.selection.unwrap())
+        .collect();
+    assert!(eligible.windows(2).all(|w| w[0] >= w[1]), "{eligible:?}");
+    let cv = lb.cv.as_ref().unwrap();
+    for f in &cv.procedure.folds {
+        let name = f.chosen.split_once(':').unwrap().0;
+        assert!(["rolling_zscore", "ewma"].contains(&name), "{}", f.chosen);
+    }
+}
+
+#[test]
+fn every_shipped_spec_parses_and_the_benchmarks_cross_validate_across_groups() {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&specs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if path.extension().is_none_or(|e| e != "toml")
+            || name.starts_with("gate")
+            || name == "retrain"
+        {
+            continue;
+        }
+        let spec = vigil_experiments::load_spec(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        seen += 1;
+        if ["nab", "smd", "asd"].contains(&name.as_str()) {
+            assert_eq!(
+                spec.validation.kind,
+                vigil_experiments::spec::ValidationKind::Groups,
+                "{name} must cross-validate across groups"
+            );
+        }
+    }
+    assert!(seen >= 5, "{seen} specs");
+}

@@ -226,7 +226,9 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
         table.set_header(header);
         for (rank, e) in lb.entries.iter().enumerate() {
             let mut row = vec![
-                Cell::new(if e.feasible {
+                Cell::new(if !e.eligible {
+                    "·".into()
+                } else if e.feasible {
                     format!("{}", rank + 1)
                 } else {
                     "✗".into()

@@ -30,19 +30,21 @@ pub(super) struct Choice {
 pub(super) fn choose(
     ctx: &Ctx<'_>,
     family: &FamilyTrials,
-    own: &OwnCache,
+    caches: &Caches,
     train: &[usize],
     inner: Option<&[Vec<usize>]>,
 ) -> Option<Choice> {
     let tuned: Vec<Option<(usize, f64, bool)>> = family
         .scores
         .par_iter()
-        .zip(own)
-        .map(|(scores, own)| {
+        .enumerate()
+        .map(|(c, scores)| {
             let scores = scores.as_ref()?;
+            let own = caches.own.get(c).and_then(Option::as_ref);
+            let steady = caches.transfer.get(c).and_then(Option::as_ref);
             match inner {
                 None => {
-                    let (p, maps) = ctx.tuning_best_cached(scores, train, own.as_deref());
+                    let (p, maps) = ctx.tuning_best_cached(scores, train, own.map(Vec::as_slice));
                     let (value, feasible) = ctx.objective(&maps[p]);
                     Some((p, value, feasible))
                 }
@@ -50,7 +52,13 @@ pub(super) fn choose(
                     let maps: Vec<MetricMap> = ctx
                         .policies
                         .iter()
-                        .map(|policy| transfer(ctx, scores, policy, None, inner))
+                        .enumerate()
+                        .map(|(p, policy)| {
+                            match steady.and_then(|t| t.get(p)).and_then(Option::as_ref) {
+                                Some(per_unit) => steady_transfer(per_unit, inner),
+                                None => transfer(ctx, scores, policy, None, inner),
+                            }
+                        })
                         .collect();
                     let mut best = 0;
                     for p in 1..maps.len() {
@@ -147,6 +155,94 @@ pub(super) fn inner_folds(
 /// metrics at its own threshold (series scope), which no fold changes.
 type OwnCache = Vec<Option<Vec<Vec<Option<MetricMap>>>>>;
 
+/// Per candidate, per policy (`None` where the held-out threshold depends on the fold), per
+/// unit: the unit's tuning-row metrics when it is held out. Under the series scope an
+/// unsupervised policy fits a held-out series on its own unlabelled rows, whichever fold holds
+/// it out, so [`transfer`] reduces to averaging these.
+type TransferCache = Vec<Option<Vec<Option<Vec<MetricMap>>>>>;
+
+/// What a family's choices reuse across folds.
+pub(super) struct Caches {
+    own: OwnCache,
+    transfer: TransferCache,
+}
+
+impl Caches {
+    /// Nothing cached (every choice computed afresh).
+    pub(super) fn none() -> Caches {
+        Caches {
+            own: Vec::new(),
+            transfer: Vec::new(),
+        }
+    }
+
+    /// The caches of `family`: the own-threshold metrics (in-sample selection) or the held-out
+    /// metrics of fold-independent policies (transfer selection), under the series scope.
+    pub(super) fn of(ctx: &Ctx<'_>, family: &FamilyTrials) -> Caches {
+        if ctx.spec.threshold_scope != ThresholdScope::Series {
+            return Caches::none();
+        }
+        if ctx.spec.validation.select == Selection::Transfer {
+            return Caches {
+                own: Vec::new(),
+                transfer: transfer_cache(ctx, family),
+            };
+        }
+        Caches {
+            own: own_cache(ctx, family),
+            transfer: Vec::new(),
+        }
+    }
+}
+
+fn transfer_cache(ctx: &Ctx<'_>, family: &FamilyTrials) -> TransferCache {
+    family
+        .scores
+        .iter()
+        .map(|scores| {
+            let scores = scores.as_ref()?;
+            Some(
+                ctx.policies
+                    .iter()
+                    .map(|policy| {
+                        if policy.is_supervised() {
+                            return None;
+                        }
+                        Some(
+                            (0..ctx.units.len())
+                                .into_par_iter()
+                                .map(|i| {
+                                    let t =
+                                        ctx.held_out_thresholds(scores, policy, None, &[], &[i]);
+                                    let part = HeldOut::tuning(ctx, scores, i, t[0]);
+                                    pooled_metrics(ctx, std::slice::from_ref(&part), ctx.needs)
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// [`transfer`] from cached per-unit held-out metrics (series scope): each inner fold the
+/// mean over its units, then the mean over folds.
+fn steady_transfer(per_unit: &[MetricMap], inner: &[Vec<usize>]) -> MetricMap {
+    let folds: Vec<MetricMap> = inner
+        .iter()
+        .map(|held| {
+            macro_average(
+                &held
+                    .iter()
+                    .map(|&i| per_unit[i].clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    fold_mean_and_spread(&folds).0
+}
+
 /// The own-threshold cache of a family (empty entries outside the series scope).
 fn own_cache(ctx: &Ctx<'_>, family: &FamilyTrials) -> OwnCache {
     family
@@ -240,14 +336,14 @@ struct Selected<'a> {
 fn select<'a>(
     ctx: &Ctx<'_>,
     families: &'a [FamilyTrials],
-    caches: &[OwnCache],
+    caches: &[Caches],
     train: &[usize],
     inner: Option<&[Vec<usize>]>,
 ) -> Selected<'a> {
     let mut entries: Vec<FoldEntry<'a>> = Vec::new();
     let mut inputs: Vec<MemberInput<'a>> = Vec::new();
-    for (family, own) in families.iter().zip(caches) {
-        let Some(choice) = choose(ctx, family, own, train, inner) else {
+    for (family, cache) in families.iter().zip(caches) {
+        let Some(choice) = choose(ctx, family, cache, train, inner) else {
             continue;
         };
         let Some(scores) = family.scores[choice.candidate].as_deref() else {
@@ -299,7 +395,7 @@ fn select<'a>(
     }
     let best = entries
         .iter()
-        .filter(|e| e.value.is_finite())
+        .filter(|e| e.value.is_finite() && ctx.spec.objective.eligible(&e.name))
         .max_by(|a, b| {
             let o = ctx.spec.objective.metric;
             (a.feasible, o.oriented(a.value))
@@ -329,7 +425,7 @@ pub(super) fn cross_validate(
         .map(|e| (e.name.clone(), vec![None; folds.len()]))
         .collect();
     let mut procedure: Vec<Option<String>> = vec![None; folds.len()];
-    let caches: Vec<OwnCache> = families.iter().map(|f| own_cache(ctx, f)).collect();
+    let caches: Vec<Caches> = families.iter().map(|f| Caches::of(ctx, f)).collect();
     let pb = super::bar(progress, folds.len(), "cross-validating");
     for (f, fold) in folds.iter().enumerate() {
         let held: Vec<usize> = (0..n)
@@ -418,7 +514,7 @@ pub(super) fn cross_validate(
     let procedure = result_of(&chosen_per_fold);
     let chosen = entries
         .first()
-        .filter(|e| e.feasible)
+        .filter(|e| e.feasible && e.eligible)
         .map(|e| e.name.clone())
         .unwrap_or_default();
     let in_sample = entries

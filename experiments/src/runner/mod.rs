@@ -168,6 +168,9 @@ pub struct Entry {
     pub selection: Option<f64>,
     /// True when the constraints held on the rows that rank the entries.
     pub feasible: bool,
+    /// Whether the spec lets the runner choose this entry as the model (`objective.entries`).
+    #[serde(default = "yes")]
+    pub eligible: bool,
     /// Test metrics per dataset: deployable, `oracle_*`, threshold-free, NAB.
     pub test: BTreeMap<String, MetricMap>,
     /// Test metrics per series (`dataset/series`).
@@ -178,6 +181,10 @@ pub struct Entry {
     /// ensemble) re-chosen on each fold's training groups, scored on its held-out groups.
     #[serde(default)]
     pub cv: Option<CvResult>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The result of a run.
@@ -206,7 +213,7 @@ pub struct Leaderboard {
 impl Leaderboard {
     /// The best feasible entry (the leaderboard is sorted).
     pub fn best(&self) -> Option<&Entry> {
-        self.entries.first().filter(|e| e.feasible)
+        self.entries.first().filter(|e| e.feasible && e.eligible)
     }
 }
 
@@ -1581,8 +1588,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         .map(|(groups, folds)| crossval::inner_folds(groups, folds, &all));
     if let Some(inner) = &transfer_folds {
         for family in &mut families {
-            let none = vec![None; family.scores.len()];
-            let Some(choice) = crossval::choose(&ctx, family, &none, &all, Some(inner)) else {
+            let caches = crossval::Caches::of(&ctx, family);
+            let Some(choice) = crossval::choose(&ctx, family, &caches, &all, Some(inner)) else {
                 continue;
             };
             let candidate = &family.candidates[choice.candidate];
@@ -1629,6 +1636,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             validation: b.validation,
             selection: b.selection.map(|s| s.0),
             feasible: b.selection.map_or(b.feasible, |s| s.1),
+            eligible: spec.objective.eligible(b.kind.name()),
             test,
             per_series,
             tuning: b.tuning.clone(),
@@ -1679,6 +1687,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             validation: e.validation,
             selection: selection.map(|s| s.0),
             feasible: selection.map_or(e.feasible, |s| s.1),
+            eligible: spec.objective.eligible(&name),
             test,
             per_series,
             tuning: Vec::new(),
@@ -1696,10 +1705,17 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     drop(inputs);
     let objective = spec.objective.metric;
     // Ranked by what chose them: the transfer score when there is one, else validation.
-    let rank = |e: &Entry| objective.oriented(e.selection.unwrap_or(e.validation));
+    // Entries the spec does not let the runner choose come after the eligible ones.
+    let rank = |e: &Entry| {
+        (
+            e.eligible,
+            e.feasible,
+            objective.oriented(e.selection.unwrap_or(e.validation)),
+        )
+    };
     entries.sort_by(|a, b| {
-        (b.feasible, rank(b))
-            .partial_cmp(&(a.feasible, rank(a)))
+        rank(b)
+            .partial_cmp(&rank(a))
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(a.name.cmp(&b.name))
     });
