@@ -21,6 +21,7 @@ use crate::detectors::matrix_profile::{MatrixProfileModel, MatrixProfileParams};
 use crate::detectors::ocsvm::{OcsvmModel, OcsvmParams};
 use crate::detectors::pca::{PcaModel, PcaParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
+use crate::detectors::seasonal_baseline::{SeasonalBaselineModel, SeasonalBaselineParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdModel, SeasonalEsdParams};
 use crate::detectors::seasonal_esd::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams};
 use crate::detectors::zscore::{RollingZScoreModel, RollingZScoreParams};
@@ -58,6 +59,8 @@ pub enum DetectorKind {
     SeasonalEsd,
     /// Seasonal ESD, causal sliding form.
     SeasonalEsdSliding,
+    /// Seasonal baseline: deviation from the median of the same phase in past (weekly) seasons.
+    SeasonalBaseline,
     /// Anomaly likelihood transform over a wrapped detector's scores.
     AnomalyLikelihood,
     /// CUSUM change-point detector (level shifts, trend changes).
@@ -98,6 +101,7 @@ impl DetectorKind {
         DetectorKind::Arima,
         DetectorKind::SeasonalEsd,
         DetectorKind::SeasonalEsdSliding,
+        DetectorKind::SeasonalBaseline,
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
         DetectorKind::MatrixProfile,
@@ -124,6 +128,7 @@ impl DetectorKind {
             DetectorKind::Arima => "arima",
             DetectorKind::SeasonalEsd => "seasonal_esd",
             DetectorKind::SeasonalEsdSliding => "seasonal_esd_sliding",
+            DetectorKind::SeasonalBaseline => "seasonal_baseline",
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
             DetectorKind::MatrixProfile => "matrix_profile",
@@ -156,6 +161,9 @@ impl DetectorKind {
             DetectorKind::SeasonalEsd => DetectorSpec::SeasonalEsd(SeasonalEsdParams::default()),
             DetectorKind::SeasonalEsdSliding => {
                 DetectorSpec::SeasonalEsdSliding(SeasonalEsdSlidingParams::default())
+            }
+            DetectorKind::SeasonalBaseline => {
+                DetectorSpec::SeasonalBaseline(SeasonalBaselineParams::default())
             }
             DetectorKind::AnomalyLikelihood => {
                 DetectorSpec::AnomalyLikelihood(AnomalyLikelihoodSpec::default())
@@ -193,6 +201,7 @@ impl DetectorKind {
             DetectorKind::Arima => true,
             DetectorKind::SeasonalEsd => false,
             DetectorKind::SeasonalEsdSliding => true,
+            DetectorKind::SeasonalBaseline => true,
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
             DetectorKind::MatrixProfile => true,
@@ -253,6 +262,7 @@ impl DetectorKind {
             DetectorKind::Arima => ArimaParams::space(),
             DetectorKind::SeasonalEsd => SeasonalEsdParams::space(),
             DetectorKind::SeasonalEsdSliding => SeasonalEsdSlidingParams::space(),
+            DetectorKind::SeasonalBaseline => SeasonalBaselineParams::space(),
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
@@ -296,6 +306,8 @@ pub enum DetectorSpec {
     SeasonalEsd(SeasonalEsdParams),
     /// See [`crate::detectors::seasonal_esd`].
     SeasonalEsdSliding(SeasonalEsdSlidingParams),
+    /// See [`crate::detectors::seasonal_baseline`].
+    SeasonalBaseline(SeasonalBaselineParams),
     /// See [`crate::detectors::anomaly_likelihood`].
     AnomalyLikelihood(AnomalyLikelihoodSpec),
     /// See [`crate::detectors::cusum`].
@@ -337,6 +349,7 @@ impl DetectorSpec {
             DetectorSpec::Arima(_) => DetectorKind::Arima,
             DetectorSpec::SeasonalEsd(_) => DetectorKind::SeasonalEsd,
             DetectorSpec::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
+            DetectorSpec::SeasonalBaseline(_) => DetectorKind::SeasonalBaseline,
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
@@ -373,6 +386,7 @@ impl DetectorSpec {
             DetectorSpec::Arima(p) => p.check().map(drop),
             DetectorSpec::SeasonalEsd(p) => p.check().map(drop),
             DetectorSpec::SeasonalEsdSliding(p) => p.check().map(drop),
+            DetectorSpec::SeasonalBaseline(p) => p.check().map(drop),
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
@@ -402,6 +416,9 @@ impl DetectorSpec {
             DetectorSpec::SeasonalEsd(p) => FittedModel::SeasonalEsd(p.check()?.fit(train)?),
             DetectorSpec::SeasonalEsdSliding(p) => {
                 FittedModel::SeasonalEsdSliding(p.check()?.fit(train)?)
+            }
+            DetectorSpec::SeasonalBaseline(p) => {
+                FittedModel::SeasonalBaseline(p.check()?.fit(train)?)
             }
             DetectorSpec::AnomalyLikelihood(p) => {
                 FittedModel::AnomalyLikelihood(p.check()?.fit(train)?)
@@ -496,6 +513,8 @@ pub enum FittedModel {
     SeasonalEsd(SeasonalEsdModel),
     /// See [`crate::detectors::seasonal_esd`].
     SeasonalEsdSliding(SeasonalEsdSlidingModel),
+    /// See [`crate::detectors::seasonal_baseline`].
+    SeasonalBaseline(SeasonalBaselineModel),
     /// See [`crate::detectors::anomaly_likelihood`].
     AnomalyLikelihood(AnomalyLikelihoodModel),
     /// See [`crate::detectors::cusum`].
@@ -537,6 +556,7 @@ impl FittedModel {
             FittedModel::Arima(_) => DetectorKind::Arima,
             FittedModel::SeasonalEsd(_) => DetectorKind::SeasonalEsd,
             FittedModel::SeasonalEsdSliding(_) => DetectorKind::SeasonalEsdSliding,
+            FittedModel::SeasonalBaseline(_) => DetectorKind::SeasonalBaseline,
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
@@ -565,6 +585,7 @@ impl FittedModel {
             FittedModel::Arima(m) => m.score(series),
             FittedModel::SeasonalEsd(m) => m.score(series),
             FittedModel::SeasonalEsdSliding(m) => m.score(series),
+            FittedModel::SeasonalBaseline(m) => m.score(series),
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
             FittedModel::MatrixProfile(m) => m.score(series),

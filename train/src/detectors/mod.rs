@@ -18,6 +18,7 @@ pub mod matrix_profile;
 pub mod ocsvm;
 pub mod pca;
 pub mod percentile;
+pub mod seasonal_baseline;
 pub mod seasonal_esd;
 pub mod zscore;
 
