@@ -479,6 +479,27 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
     for expected in ["ensemble_", "registered quickstart v1", "report: "] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The held-out headline: the chosen entry beats random clearly on test rows, and choosing
+    // on validation did not flatter it by more than 0.15 event F1 (issue 20's bar).
+    let headline = out
+        .lines()
+        .find(|l| l.starts_with("headline (synthetic): "))
+        .unwrap_or_else(|| panic!("no held-out headline in:\n{out}"));
+    let figure = |after: &str| -> f64 {
+        let rest = &headline[headline.find(after).expect(after) + after.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+            .unwrap_or(rest.len());
+        rest[..end].parse().expect("a number")
+    };
+    let (validation, test) = (figure("event_f1 "), figure("→ test "));
+    let (drop, random) = (figure("the drop "), figure("random scores "));
+    assert!((validation - test - drop).abs() < 2e-3, "{headline}");
+    assert!(
+        test >= 0.5 && test >= 2.0 * random && drop <= 0.15,
+        "the quickstart's chosen entry must reach test event F1 >= 0.5 and 2x random with a \
+         drop <= 0.15: {headline}"
+    );
     let html = std::fs::read_to_string(&report).expect("the report is written");
     assert!(html.contains("<svg"), "the report has plots");
     assert!(
@@ -1001,4 +1022,43 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
         .collect();
     assert!(leftovers.is_empty(), "temporary directories left behind");
+}
+
+/// `vigil families`: every catalog family listed with its ONNX form; one family's parameters
+/// with defaults and search space; an unknown name is an error that lists the names.
+#[test]
+fn families_lists_the_catalog_and_explains_one_family() {
+    let output = vigil(&["families"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    for kind in vigil_train::DetectorKind::ALL {
+        assert!(out.contains(kind.name()), "{kind} missing from:\n{out}");
+    }
+    assert!(out.contains("streaming") && out.contains("batch"), "{out}");
+
+    let output = vigil(&["families", "knn", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let knn: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(knn["kind"], "knn");
+    assert_eq!(knn["causal"], true);
+    assert_eq!(knn["input"], "feature rows");
+    assert_eq!(knn["export"]["form"], "window");
+    assert_eq!(knn["parameters"]["n_neighbors"], 5, "{knn}");
+    let space = knn["search_space"].as_array().expect("a list");
+    assert!(
+        space.iter().any(|d| d["name"] == "n_neighbors"),
+        "n_neighbors is searched: {knn}"
+    );
+
+    let output = vigil(&["families", "cusum"]);
+    let out = stdout(&output);
+    assert!(out.contains("ONNX export: no"), "{out}");
+
+    let output = vigil(&["families", "knnn"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("no family named \"knnn\"") && err.contains("isolation_forest"),
+        "{err}"
+    );
 }

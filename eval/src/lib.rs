@@ -12,7 +12,8 @@
 //! * [`event`]: incident recall, alert precision, false alarms per day, severities;
 //!   [`delay`]: detection delay per incident.
 //! * [`curves`]: ROC/PR curves, ROC-AUC, average precision; [`vus`]: VUS-ROC/VUS-PR;
-//!   [`range`]: range-based precision/recall (Tatbul et al.).
+//!   [`range`]: range-based precision/recall (Tatbul et al.); [`ucr`]: the UCR archive's top-1
+//!   accuracy (`ucr_top1`: does the highest score fall within the anomaly ± a slack?).
 //! * [`report`]: the combined [`Evaluation`] (deployable vs oracle, threshold-free metrics) with
 //!   the random and null [`baseline`]s beside it.
 
@@ -31,6 +32,7 @@ pub mod range;
 pub mod report;
 pub mod sweep;
 pub mod threshold;
+pub mod ucr;
 pub mod vus;
 
 pub use error::{EvalError, Result};

@@ -4,8 +4,8 @@
 //! baselines computed the same way.
 //!
 //! Corpus aggregation: point, adjusted, range and event counts are pooled over series; ROC-AUC
-//! and average precision pool the rows; VUS is the mean over series that hold an incident; NAB is
-//! the corpus score. Point and range metrics use the rows detected after the minimum-run rule;
+//! and average precision pool the rows; VUS and the UCR top-1 accuracy are means over series that
+//! hold an incident; NAB is the corpus score. Point and range metrics use the rows detected after the minimum-run rule;
 //! event metrics, delays and severities use the alerts (merge gap and cooldown applied); NAB uses
 //! raw detections (`score >= threshold`), as NAB defines it.
 
@@ -24,6 +24,7 @@ use crate::range::{RangeMetrics, RangeParams, range_metrics_of_windows};
 use crate::threshold::{
     FitContext, FittedThreshold, Objective, SeriesScores, ThresholdPolicy, best_threshold,
 };
+use crate::ucr::{DEFAULT_SLACK, macro_top1, top1_in_windows};
 use crate::vus::{VusParams, vus};
 
 /// One series to evaluate: scores, incidents and timestamps, row-aligned.
@@ -88,6 +89,8 @@ pub struct EvalConfig {
     pub range_recall: RangeParams,
     /// VUS parameters.
     pub vus: VusParams,
+    /// Points allowed on each side of an incident by `ucr_top1` (KDD Cup 2021: 100).
+    pub ucr_top1_slack: usize,
     /// NAB profiles to report.
     pub nab_profiles: Vec<NabProfile>,
     /// Seed of the random-score baseline.
@@ -107,6 +110,7 @@ impl Default for EvalConfig {
             range_precision: RangeParams::default(),
             range_recall: RangeParams::default(),
             vus: VusParams::default(),
+            ucr_top1_slack: DEFAULT_SLACK,
             nab_profiles: NabProfile::ALL.to_vec(),
             baseline_seed: 0,
         }
@@ -162,6 +166,37 @@ pub struct ThresholdFreeMetrics {
     pub vus_roc: Option<f64>,
     /// Mean VUS-PR over series with incidents.
     pub vus_pr: Option<f64>,
+    /// UCR top-1 accuracy: the share of series with incidents whose highest score lies within
+    /// `ucr_top1_slack` rows of an incident (see [`crate::ucr`]).
+    #[serde(default)]
+    pub ucr_top1: Option<f64>,
+}
+
+/// What the threshold-free pass needs besides the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThresholdFreeParams {
+    /// VUS parameters.
+    pub vus: VusParams,
+    /// Points allowed on each side of an incident by `ucr_top1`.
+    pub ucr_top1_slack: usize,
+}
+
+impl Default for ThresholdFreeParams {
+    fn default() -> Self {
+        Self {
+            vus: VusParams::default(),
+            ucr_top1_slack: DEFAULT_SLACK,
+        }
+    }
+}
+
+impl From<&EvalConfig> for ThresholdFreeParams {
+    fn from(config: &EvalConfig) -> Self {
+        Self {
+            vus: config.vus,
+            ucr_top1_slack: config.ucr_top1_slack,
+        }
+    }
 }
 
 /// The complete evaluation.
@@ -302,11 +337,13 @@ pub fn thresholded_metrics(
     })
 }
 
-/// ROC-AUC and AP over pooled rows, VUS averaged over series with incidents.
+/// ROC-AUC and AP over pooled rows; VUS and the UCR top-1 accuracy averaged over series with
+/// incidents. `params` is an [`EvalConfig`] (`&config`) or a [`ThresholdFreeParams`].
 pub fn threshold_free_metrics(
     series: &[EvalSeries<'_>],
-    params: VusParams,
+    params: impl Into<ThresholdFreeParams>,
 ) -> Result<ThresholdFreeMetrics> {
+    let params: ThresholdFreeParams = params.into();
     let scores: Vec<f64> = series
         .iter()
         .flat_map(|s| s.scores.iter().copied())
@@ -315,12 +352,14 @@ pub fn threshold_free_metrics(
     let labels = labels_from_windows(&windows, scores.len());
     let has_both = labels.iter().any(|&l| l) && labels.iter().any(|&l| !l);
     let mut vus_values = Vec::new();
+    let mut top1 = Vec::new();
     for s in series.iter().filter(|s| !s.windows.is_empty()) {
         vus_values.push(vus(
             s.scores,
             &labels_from_windows(s.windows, s.scores.len()),
-            params,
+            params.vus,
         )?);
+        top1.push(top1_in_windows(s.scores, s.windows, params.ucr_top1_slack)?);
     }
     let mean = |f: fn(&crate::vus::Vus) -> f64| {
         (!vus_values.is_empty())
@@ -339,6 +378,7 @@ pub fn threshold_free_metrics(
         },
         vus_roc: mean(|v| v.roc),
         vus_pr: mean(|v| v.pr),
+        ucr_top1: (!top1.is_empty()).then(|| macro_top1(&top1)).transpose()?,
     })
 }
 
@@ -399,7 +439,7 @@ pub fn evaluate_without_baselines(
         deployable,
         oracle,
         nab_optimised,
-        threshold_free: threshold_free_metrics(test, config.vus)?,
+        threshold_free: threshold_free_metrics(test, config)?,
         baselines: None,
     })
 }
@@ -468,6 +508,7 @@ mod tests {
         assert!(!e.deployable.severities.is_empty());
         let free = e.threshold_free;
         assert!(free.roc_auc.unwrap() > 0.99 && free.vus_roc.is_some());
+        assert_eq!(free.ucr_top1, Some(1.0));
         let b = e.baselines.as_ref().unwrap();
         assert_eq!(b.null.events.alerts, 0);
         assert_eq!(b.null.nab[0].normalised, Some(0.0));
@@ -491,8 +532,46 @@ mod tests {
         assert!(e.in_sample);
         assert!(e.oracle.is_none());
         assert_eq!(e.threshold_free.roc_auc, None);
+        assert_eq!(e.threshold_free.ucr_top1, None);
         assert_eq!(e.deployable.events.incidents, 0);
         assert!(e.deployable.events.false_alarms > 0);
+    }
+
+    #[test]
+    fn ucr_top1_is_the_share_of_series_whose_top_row_is_within_the_slack() {
+        // Top rows: 150 (incident 100..=110: 40 rows after it), 20 (inside), and a series
+        // without incident, which does not count.
+        let peak = |rows: usize, at: usize| -> Vec<f64> {
+            (0..rows).map(|i| if i == at { 1.0 } else { 0.0 }).collect()
+        };
+        let (a, b, c) = (peak(300, 150), peak(100, 20), peak(50, 7));
+        let wa = [Window::new(100, 110)];
+        let wb = [Window::new(15, 25)];
+        let ts: Vec<i64> = (0..300).collect();
+        let series = [
+            EvalSeries::new(&a, &wa, &ts[..300]).unwrap(),
+            EvalSeries::new(&b, &wb, &ts[..100]).unwrap(),
+            EvalSeries::new(&c, &[], &ts[..50]).unwrap(),
+        ];
+        let top1 = |slack: usize| {
+            let config = EvalConfig {
+                ucr_top1_slack: slack,
+                vus: VusParams {
+                    max_window: 2,
+                    thresholds: 10,
+                },
+                ..EvalConfig::default()
+            };
+            threshold_free_metrics(&series, &config).unwrap().ucr_top1
+        };
+        assert_eq!(top1(100), Some(1.0));
+        assert_eq!(top1(40), Some(1.0));
+        assert_eq!(top1(39), Some(0.5));
+        assert_eq!(EvalConfig::default().ucr_top1_slack, 100);
+        // A stored evaluation from before the metric reads back without it.
+        let old = r#"{"roc_auc":0.5,"average_precision":0.1,"vus_roc":null,"vus_pr":null}"#;
+        let back: ThresholdFreeMetrics = serde_json::from_str(old).unwrap();
+        assert_eq!(back.ucr_top1, None);
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod common;
 mod nab_reference;
 mod pot_reference;
 mod reference_metrics;
+mod ucr_reference;

@@ -28,5 +28,7 @@ pub mod search;
 pub mod spec;
 
 pub use error::{ExperimentError, Result};
-pub use runner::{Entry, Leaderboard, Outcome, RunOptions, Shard, ShardOutcome, run, run_shard};
+pub use runner::{
+    Entry, HoldoutHeadline, Leaderboard, Outcome, RunOptions, Shard, ShardOutcome, run, run_shard,
+};
 pub use spec::{Spec, load_spec, parse_spec};

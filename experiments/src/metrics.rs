@@ -45,6 +45,9 @@ pub enum MetricName {
     VusRoc,
     /// Mean VUS-PR.
     VusPr,
+    /// UCR anomaly archive top-1 accuracy: the share of series whose highest score lies within
+    /// `ucr_top1_slack` points of the anomaly (threshold-free; see `vigil_eval::ucr`).
+    UcrTop1,
     /// NAB standard profile, normalised, threshold by NAB's own corpus search.
     NabStandard,
     /// NAB reward-low-FP profile.
@@ -71,6 +74,7 @@ impl MetricName {
         MetricName::PrAuc,
         MetricName::VusRoc,
         MetricName::VusPr,
+        MetricName::UcrTop1,
         MetricName::NabStandard,
         MetricName::NabLowFp,
         MetricName::NabLowFn,
@@ -94,6 +98,7 @@ impl MetricName {
             MetricName::PrAuc => "pr_auc",
             MetricName::VusRoc => "vus_roc",
             MetricName::VusPr => "vus_pr",
+            MetricName::UcrTop1 => "ucr_top1",
             MetricName::NabStandard => "nab_standard",
             MetricName::NabLowFp => "nab_low_fp",
             MetricName::NabLowFn => "nab_low_fn",
@@ -118,7 +123,11 @@ impl MetricName {
     pub fn threshold_free(self) -> bool {
         matches!(
             self,
-            MetricName::RocAuc | MetricName::PrAuc | MetricName::VusRoc | MetricName::VusPr
+            MetricName::RocAuc
+                | MetricName::PrAuc
+                | MetricName::VusRoc
+                | MetricName::VusPr
+                | MetricName::UcrTop1
         )
     }
 
@@ -185,6 +194,7 @@ pub fn threshold_free(map: &mut MetricMap, m: &ThresholdFreeMetrics) {
     put(map, MetricName::PrAuc, v(m.average_precision));
     put(map, MetricName::VusRoc, v(m.vus_roc));
     put(map, MetricName::VusPr, v(m.vus_pr));
+    put(map, MetricName::UcrTop1, v(m.ucr_top1));
 }
 
 /// NAB normalised scores (corpus-optimised thresholds).
@@ -294,7 +304,7 @@ pub fn tuning_metrics(
     thresholded(&mut map, &m);
     map.insert("threshold".into(), fitted.value);
     if needs.threshold_free {
-        let tf = vigil_eval::report::threshold_free_metrics(validation, config.vus)?;
+        let tf = vigil_eval::report::threshold_free_metrics(validation, config)?;
         threshold_free(&mut map, &tf);
     }
     if needs.nab {
@@ -354,6 +364,37 @@ mod tests {
         assert!(m.oriented(1.0) > m.oriented(2.0));
         assert!(MetricName::EventF1.oriented(0.9) > MetricName::EventF1.oriented(0.1));
         assert_eq!(MetricName::EventF1.oriented(f64::NAN), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn ucr_top1_is_threshold_free_and_follows_the_configured_slack() {
+        let m = MetricName::UcrTop1;
+        assert!(m.threshold_free() && !m.lower_is_better() && !m.nab_optimised());
+        let needs = Needs::of([m]);
+        assert!(needs.threshold_free() && !needs.nab());
+        // The top score is 50 rows before the incident.
+        let scores: Vec<f64> = (0..400).map(|i| if i == 150 { 1.0 } else { 0.0 }).collect();
+        let windows = [vigil_eval::Window::new(200, 210)];
+        let timestamps: Vec<i64> = (0..400).collect();
+        let series = [EvalSeries::new(&scores, &windows, &timestamps).expect("valid")];
+        let at = |slack: usize| {
+            let config = EvalConfig {
+                ucr_top1_slack: slack,
+                vus: vigil_eval::vus::VusParams {
+                    max_window: 4,
+                    thresholds: 10,
+                },
+                ..EvalConfig::default()
+            };
+            tuning_metrics(&series, &config, needs).expect("metrics")["ucr_top1"]
+        };
+        assert_eq!(at(100), 1.0);
+        assert_eq!(at(50), 1.0);
+        assert_eq!(at(49), 0.0);
+        // Without the threshold-free pass the metric is absent, not zero.
+        let config = EvalConfig::default();
+        let light = tuning_metrics(&series, &config, Needs::default()).expect("metrics");
+        assert!(!light.contains_key("ucr_top1"));
     }
 
     #[test]

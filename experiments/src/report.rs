@@ -137,6 +137,10 @@ fn metric_columns(objective: MetricName) -> Vec<MetricInfo> {
                     .with_description("point-adjusted F1: inflated by design, never a headline"),
                 MetricName::FalseAlarmsPerDay => info.with_label("false alarms / day"),
                 MetricName::MeanDelaySeconds => info.with_label("mean delay (s)"),
+                MetricName::UcrTop1 => info.with_label("UCR top-1").with_description(
+                    "share of series whose highest score lies within ucr_top1_slack points \
+                     (default 100) of the anomaly: the UCR archive's protocol",
+                ),
                 _ => info,
             };
             if m.lower_is_better() {
@@ -323,6 +327,27 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
     };
     if let Some(cv) = &lb.cv {
         report.notes.extend(cv_notes(lb, cv));
+    }
+    let f = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.3}")
+        } else {
+            "—".into()
+        }
+    };
+    for h in lb.holdout_headline() {
+        report.notes.push(format!(
+            "Headline ({}): {} was chosen on validation rows ({} {}); on test rows, which chose \
+             nothing, it scores {} (drop {}: what choosing on validation added); random scores \
+             give {}.",
+            h.dataset,
+            h.entry,
+            lb.objective,
+            f(h.validation),
+            f(h.test),
+            f(h.drop),
+            f(h.random)
+        ));
     }
     report
         .notes

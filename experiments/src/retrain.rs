@@ -219,6 +219,7 @@ fn judge(
         threshold: spec.threshold,
         alert: spec.alert.clone(),
         early_ms: spec.early_seconds * 1000,
+        ucr_top1_slack: spec.ucr_top1_slack,
         baseline_seed: spec.seed,
         ..EvalConfig::default()
     };

@@ -72,6 +72,14 @@ pub struct Spec {
     /// Early-detection allowance for event metrics and delays, seconds.
     #[serde(default)]
     pub early_seconds: i64,
+    /// Points (rows) allowed on each side of an incident by `ucr_top1`, the UCR archive's
+    /// top-1 accuracy (default 100, the KDD Cup 2021 convention). Left out of the serialised
+    /// spec at its default, so that specs written before it keep their hash.
+    #[serde(
+        default = "default_ucr_top1_slack",
+        skip_serializing_if = "is_default_ucr_top1_slack"
+    )]
+    pub ucr_top1_slack: usize,
     /// The detector families to tune.
     pub detectors: Vec<DetectorEntry>,
     /// Ensembles built from the best member of each family.
@@ -83,6 +91,14 @@ pub struct Spec {
     /// Where the HTML report goes.
     #[serde(default)]
     pub report: ReportSpec,
+}
+
+fn default_ucr_top1_slack() -> usize {
+    vigil_eval::ucr::DEFAULT_SLACK
+}
+
+fn is_default_ucr_top1_slack(slack: &usize) -> bool {
+    *slack == vigil_eval::ucr::DEFAULT_SLACK
 }
 
 fn default_threshold() -> ThresholdPolicy {
@@ -576,6 +592,7 @@ fn check_lenient_tables(text: &str, origin: &str) -> Result<()> {
                     | "threshold_candidates"
                     | "calibrate"
                     | "early_seconds"
+                    | "ucr_top1_slack"
                     | "seed"
                     | "threads"
                     | "description"
@@ -968,6 +985,35 @@ kind = "rolling_zscore"
             .expect_err("misplaced")
             .to_string();
         assert!(err.contains("threshold.threshold_scope"), "{err}");
+        assert!(err.contains("move it above"), "{err}");
+    }
+
+    #[test]
+    fn ucr_top1_is_a_threshold_free_objective_with_a_configurable_slack() {
+        let spec = parse_spec(MINIMAL, "t.toml").expect("parses");
+        assert_eq!(spec.ucr_top1_slack, 100);
+        let json = serde_json::to_string(&spec).expect("serialises");
+        assert!(!json.contains("ucr_top1_slack"), "{json}");
+
+        let text = MINIMAL
+            .replace("name = \"t\"", "name = \"t\"\nucr_top1_slack = 250")
+            .replace("event_f1", "ucr_top1");
+        let spec = parse_spec(&text, "t.toml").expect("parses");
+        assert_eq!(spec.ucr_top1_slack, 250);
+        assert_eq!(spec.objective.metric, MetricName::UcrTop1);
+        // A threshold-free objective cannot rank threshold policies: event F1 does.
+        assert_eq!(spec.objective.policy_metric(), MetricName::EventF1);
+        let json = serde_json::to_string(&spec).expect("serialises");
+        assert!(json.contains("\"ucr_top1_slack\":250"), "{json}");
+
+        let text = MINIMAL.replace(
+            "[[detectors]]",
+            "[threshold]\nkind = \"best\"\nobjective = { metric = \"point_f1\" }\nucr_top1_slack = 50\n[[detectors]]",
+        );
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("misplaced")
+            .to_string();
+        assert!(err.contains("threshold.ucr_top1_slack"), "{err}");
         assert!(err.contains("move it above"), "{err}");
     }
 

@@ -209,3 +209,83 @@ fn an_interrupted_run_resumes_where_it_stopped_with_the_same_result() {
     .unwrap_err();
     assert!(err.to_string().contains("finished"), "{err}");
 }
+
+/// A UCR spec over the first two archive series, ranked by `ucr_top1` with `slack`.
+fn ucr_spec_text(db: &str, slack: usize) -> String {
+    let ucr = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/ucr");
+    format!(
+        r#"
+name = "ucr_small"
+seed = 7
+threshold_scope = "series"
+ucr_top1_slack = {slack}
+[[datasets]]
+name = "ucr"
+path = "{ucr}"
+layout = "ucr"
+max_series = 2
+[split]
+kind = "dataset_prefix"
+validation_fraction = 0.0
+[objective]
+metric = "ucr_top1"
+[[detectors]]
+kind = "rolling_zscore"
+search = "none"
+[[detectors]]
+kind = "ewma"
+search = "none"
+[registry]
+url = "{db}"
+"#
+    )
+}
+
+#[test]
+fn ucr_runs_rank_by_top1_accuracy_with_the_spec_slack() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut by_slack = Vec::new();
+    for slack in [100, 1_000_000] {
+        let db = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{slack}.db")).display()
+        );
+        let text = ucr_spec_text(&db, slack);
+        let spec = parse_spec(&text, "ucr_small.toml").unwrap();
+        let lb = run(&spec, &options(&text, 2)).unwrap().leaderboard;
+        assert_eq!(
+            lb.objective,
+            vigil_experiments::metrics::MetricName::UcrTop1
+        );
+        assert_eq!(lb.entries.len(), 2);
+        for e in &lb.entries {
+            // The metric of each series is a verdict; the dataset's is their mean.
+            let verdicts: Vec<f64> = e.per_series.values().map(|m| m["ucr_top1"]).collect();
+            assert_eq!(verdicts.len(), 2, "{}", e.name);
+            assert!(
+                verdicts.iter().all(|&v| v == 0.0 || v == 1.0),
+                "{verdicts:?}"
+            );
+            let mean = verdicts.iter().sum::<f64>() / 2.0;
+            assert_eq!(e.test["ucr"]["ucr_top1"], mean, "{}", e.name);
+            // No validation rows: the objective is the same figure, chosen in-sample.
+            assert_eq!(e.validation, mean, "{}", e.name);
+        }
+        assert!(lb.baselines["ucr"]["random"]["ucr_top1"].is_finite());
+        by_slack.push(lb);
+    }
+    // At 100 points the second series (005, a one-point anomaly) is missed; a slack longer
+    // than any series makes every top score a hit: the spec's slack reached the tuning pass
+    // and the test evaluation.
+    assert!(
+        by_slack[0]
+            .entries
+            .iter()
+            .any(|e| e.test["ucr"]["ucr_top1"] < 1.0)
+    );
+    for e in &by_slack[1].entries {
+        assert_eq!(e.test["ucr"]["ucr_top1"], 1.0, "{}", e.name);
+        assert_eq!(e.validation, 1.0, "{}", e.name);
+    }
+    assert_eq!(by_slack[1].baselines["ucr"]["random"]["ucr_top1"], 1.0);
+}

@@ -29,7 +29,8 @@
 //! - Features: window, lags, first differences, rolling mean/σ, standard/robust/no scaling.
 //!   Time-of-day / day-of-week features are refused (the graph takes no timestamps).
 //! - Every other family is refused with [`ExportError::Unsupported`] and the reason from
-//!   [`unsupported_reason`].
+//!   [`unsupported_reason`]; [`exportability`] states each family's form (every family has an
+//!   arm, so a new family needs an export decision).
 
 mod ewma;
 mod features;
@@ -42,7 +43,7 @@ mod proto;
 mod stats;
 
 use serde::Serialize;
-use vigil_train::FittedModel;
+use vigil_train::{DetectorKind, FittedModel};
 
 pub use features::input_window;
 
@@ -167,41 +168,119 @@ pub fn feature_layout(model: &FittedModel) -> Vec<String> {
     }
 }
 
-/// Why a family has no ONNX export (yet), for `spec.json` and errors.
-pub fn unsupported_reason(model: &FittedModel) -> String {
-    match model {
-        FittedModel::IsolationForest(m) => {
-            features::unsupported(&m.features).unwrap_or_else(|| "exportable".to_string())
-        }
-        FittedModel::SeasonalEsd(_) | FittedModel::SeasonalEsdSliding(_) => {
+/// The ONNX form a family exports to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportForm {
+    /// A graph over an input window `[batch, rows, channels]`.
+    Window,
+    /// A stateful graph: `(state, x_t)` → `(score_t, state_{t+1})`, one row per call.
+    Streaming,
+    /// No ONNX form.
+    None,
+}
+
+/// Whether and how a family exports (`vigil families`, `spec.json`, errors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exportability {
+    /// The form.
+    pub form: ExportForm,
+    /// What the graph holds, or why the family has no form; and the settings that refuse.
+    pub note: &'static str,
+}
+
+/// How each family exports. Every family has an arm, so a new family cannot be added without
+/// an export decision.
+pub fn exportability(kind: DetectorKind) -> Exportability {
+    let (form, note) = match kind {
+        DetectorKind::IsolationForest => (
+            ExportForm::Window,
+            "ai.onnx.ml TreeEnsembleRegressor over the feature row; time-of-day / day-of-week \
+             features are refused (the graph takes no timestamps)",
+        ),
+        DetectorKind::Knn
+        | DetectorKind::Lof
+        | DetectorKind::Ocsvm
+        | DetectorKind::Ecod
+        | DetectorKind::Pca
+        | DetectorKind::SubsequencePca => (
+            ExportForm::Window,
+            "the stored training rows (or components / support vectors) in the graph; \
+             time-of-day / day-of-week features and max_fill > 0 are refused",
+        ),
+        DetectorKind::RollingZscore | DetectorKind::RollingPercentile => (
+            ExportForm::Window,
+            "input [batch, window + 1, channels]; the sorted statistics sort with TopK",
+        ),
+        DetectorKind::Ewma | DetectorKind::HoltWinters => (
+            ExportForm::Streaming,
+            "exact recursion: the caller feeds each call's state_out to the next row",
+        ),
+        DetectorKind::LstmAutoencoder => (
+            ExportForm::Window,
+            "ONNX LSTM with vigil's weights over the standardised window",
+        ),
+        DetectorKind::SeasonalEsd | DetectorKind::SeasonalEsdSliding => (
+            ExportForm::None,
             "STL decomposition and the generalised ESD test iterate over the whole series; they \
-             have no fixed-window tensor form"
-                .to_string()
-        }
-        FittedModel::Arima(_) | FittedModel::Cusum(_) | FittedModel::AnomalyLikelihood(_) => {
-            "the score is a recursion over the full history (state carried row to row), not a \
-             function of a fixed input window"
-                .to_string()
-        }
-        FittedModel::Knn(m) => features_reason(&m.features),
-        FittedModel::Lof(m) => features_reason(&m.features),
-        FittedModel::Ocsvm(m) => features_reason(&m.features),
-        FittedModel::Ecod(m) => features_reason(&m.features),
+             have no fixed-window tensor form",
+        ),
+        DetectorKind::Arima | DetectorKind::Cusum | DetectorKind::AnomalyLikelihood => (
+            ExportForm::None,
+            "the score is a recursion over the full history (state carried row to row); its \
+             streaming graph is not written yet",
+        ),
+        DetectorKind::SeasonalBaseline => (
+            ExportForm::None,
+            "the baseline reads the same phase several weeks back (thousands of rows of \
+             history per row) and a per-phase noise table; not mapped yet",
+        ),
+        DetectorKind::MatrixProfile => (
+            ExportForm::None,
+            "the left matrix profile compares each subsequence with every earlier one: the \
+             input grows with the series",
+        ),
+        DetectorKind::CadOse | DetectorKind::Artime => (
+            ExportForm::None,
+            "the model learns online (contexts / ART categories grow row by row); no fixed \
+             graph holds it",
+        ),
+        DetectorKind::Dbscan => (
+            ExportForm::None,
+            "nearest core point over a k-d tree; not mapped yet (a brute-force distance graph \
+             like kNN's would be the form)",
+        ),
+    };
+    Exportability { form, note }
+}
+
+/// Why a fitted model has no ONNX export (yet), for `spec.json` and errors: its family's
+/// reason, or the feature setting that refuses it.
+pub fn unsupported_reason(model: &FittedModel) -> String {
+    let settings = match model {
+        FittedModel::IsolationForest(m) => features::unsupported(&m.features),
+        FittedModel::Knn(m) => features::unsupported(&m.features),
+        FittedModel::Lof(m) => features::unsupported(&m.features),
+        FittedModel::Ocsvm(m) => features::unsupported(&m.features),
+        FittedModel::Ecod(m) => features::unsupported(&m.features),
         FittedModel::Pca(m) | FittedModel::SubsequencePca(m) => {
             if m.max_fill > 0 {
-                "max_fill > 0 fills missing rows from earlier rows of the series before the \
-                 features; the exported graph sees only its input window"
-                    .to_string()
+                Some(
+                    "max_fill > 0 fills missing rows from earlier rows of the series before the \
+                     features; the exported graph sees only its input window"
+                        .to_string(),
+                )
             } else {
-                features_reason(&m.rows.features)
+                features::unsupported(&m.rows.features)
             }
         }
-        FittedModel::RollingZscore(_)
-        | FittedModel::RollingPercentile(_)
-        | FittedModel::Ewma(_)
-        | FittedModel::HoltWinters(_)
-        | FittedModel::LstmAutoencoder(_) => "exportable".to_string(),
-        _ => "not mapped to ONNX yet in this version of vigil-export".to_string(),
+        _ => None,
+    };
+    let family = exportability(model.kind());
+    match (settings, family.form) {
+        (Some(reason), _) => reason,
+        (None, ExportForm::None) => family.note.to_string(),
+        (None, _) => "exportable".to_string(),
     }
 }
 
@@ -209,10 +288,6 @@ fn channel_layout(channels: usize) -> Vec<String> {
     (0..channels)
         .map(|k| format!("c{k} / training scale"))
         .collect()
-}
-
-fn features_reason(f: &vigil_train::features::FeatureModel) -> String {
-    features::unsupported(f).unwrap_or_else(|| "exportable".to_string())
 }
 
 fn check_options(options: &ExportOptions) -> Result<(), ExportError> {

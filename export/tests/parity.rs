@@ -454,3 +454,57 @@ fn lstm_autoencoder_matches_onnx_runtime() {
         }
     }
 }
+
+/// The form each family declares (`vigil families`, [`vigil_export::exportability`]) is the
+/// form the exporter produces: every family with a form exports its default fit, every other
+/// family is refused with its stated reason.
+#[test]
+fn every_family_exports_exactly_as_its_declared_form_says() {
+    use vigil_export::{ExportForm, exportability, unsupported_reason};
+    use vigil_train::detectors::lstm_ae::LstmAutoencoderParams;
+    use vigil_train::detectors::pca::PcaParams;
+    use vigil_train::{DetectorKind, DetectorSpec};
+    let train = common::series(1500, 1, 41);
+    let options = ExportOptions {
+        threshold: 1.0,
+        dataset_fingerprint: None,
+    };
+    for &kind in DetectorKind::ALL {
+        let spec = match kind {
+            DetectorKind::LstmAutoencoder => DetectorSpec::LstmAutoencoder(
+                LstmAutoencoderParams::default()
+                    .with_window(8)
+                    .with_hidden(4)
+                    .with_latent(2)
+                    .with_epochs(1)
+                    .with_progress(false),
+            ),
+            // Its default fills short gaps from earlier rows, a setting the note refuses;
+            // the declared form is for the gap-free setting.
+            DetectorKind::SubsequencePca => DetectorSpec::SubsequencePca(PcaParams {
+                max_fill: 0,
+                ..PcaParams::subsequence()
+            }),
+            other => other.default_spec(),
+        };
+        let model = spec
+            .fit(&train)
+            .unwrap_or_else(|e| panic!("{kind}: the default spec fits a clean series: {e}"));
+        let declared = exportability(kind);
+        match export(&model, &options) {
+            Ok(graph) => {
+                assert_ne!(declared.form, ExportForm::None, "{kind} exported");
+                assert_eq!(
+                    graph.state.is_some(),
+                    declared.form == ExportForm::Streaming,
+                    "{kind}: stateful graph iff declared streaming"
+                );
+                assert_eq!(unsupported_reason(&model), "exportable", "{kind}");
+            }
+            Err(e) => {
+                assert_eq!(declared.form, ExportForm::None, "{kind} refused: {e}");
+                assert!(e.to_string().contains(declared.note), "{kind}: {e}");
+            }
+        }
+    }
+}

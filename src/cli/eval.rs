@@ -66,6 +66,10 @@ pub struct EvalArgs {
     /// Largest VUS buffer width, in rows.
     #[arg(long, default_value_t = 100, value_name = "ROWS")]
     pub vus_window: usize,
+    /// Points allowed on each side of an incident by the UCR top-1 accuracy (`ucr_top1`:
+    /// does each series' highest score fall within the incident ± this slack?).
+    #[arg(long, default_value_t = vigil_eval::ucr::DEFAULT_SLACK, value_name = "ROWS")]
+    pub ucr_slack: usize,
     /// Seed of the random-score baseline.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -181,6 +185,7 @@ fn config_from(args: &EvalArgs) -> Result<EvalConfig> {
             max_window: args.vus_window,
             ..VusParams::default()
         },
+        ucr_top1_slack: args.ucr_slack,
         nab_profiles,
         baseline_seed: args.seed,
         ..EvalConfig::default()

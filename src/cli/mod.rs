@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod datasets;
 pub mod eval;
 pub mod export;
+pub mod families;
 pub mod gate;
 pub mod pull;
 pub mod registry;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Export a registered version to ONNX (`model.onnx`, `spec.json`, `manifest.json`) and
     /// attach the ONNX artifact to the version.
     Export(export::ExportArgs),
+    /// The detector families: what each scores, causal or batch, its ONNX form, every
+    /// parameter with its default and its search space.
+    Families(families::FamiliesArgs),
     /// Re-render an experiment report from the registry, or a registered version's model card.
     Report(report::ReportArgs),
     /// Experiments, runs, models, versions, aliases and artifacts in the registry.
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retrain(args) => retrain::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Families(args) => families::run(&args),
     }
 }
 

@@ -204,6 +204,19 @@ pub fn print_leaderboard(out: &mut impl Write, lb: &Leaderboard) -> std::io::Res
     if let Some(cv) = &lb.cv {
         print_cv_headline(out, lb, cv)?;
     }
+    for h in lb.holdout_headline() {
+        writeln!(
+            out,
+            "\nheadline ({}): {} chosen on validation {objective} {} → test {} (rows nothing was \
+             chosen on; the drop {} is what choosing on validation added); random scores {}",
+            h.dataset,
+            h.entry,
+            fmt(Some(&h.validation)),
+            fmt(Some(&h.test)),
+            fmt(Some(&h.drop)),
+            fmt(Some(&h.random)),
+        )?;
+    }
     for (dataset, (fingerprint, _, series)) in &lb.datasets {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);

@@ -146,6 +146,62 @@ impl DetectorKind {
         }
     }
 
+    /// One line on what the family scores (`vigil families`).
+    pub fn description(self) -> &'static str {
+        match self {
+            DetectorKind::RollingZscore => {
+                "distance from a rolling mean/σ or median/MAD over the last `window` rows"
+            }
+            DetectorKind::Ewma => {
+                "EWMA control chart: deviation from an exponentially weighted mean"
+            }
+            DetectorKind::RollingPercentile => {
+                "how far a value leaves the rolling percentile band of the last `window` rows"
+            }
+            DetectorKind::HoltWinters => {
+                "Holt-Winters / ETS one-step forecast error over its fitted error scale"
+            }
+            DetectorKind::Arima => "ARIMA(p,d,q) one-step prediction error, order chosen by AIC",
+            DetectorKind::SeasonalEsd => {
+                "S-H-ESD: STL decomposition, then the generalised ESD test on the residual (batch)"
+            }
+            DetectorKind::SeasonalEsdSliding => {
+                "S-H-ESD over a sliding window of past rows (causal form)"
+            }
+            DetectorKind::SeasonalBaseline => {
+                "deviation from the median of the same phase in past (weekly) seasons, in noise σ"
+            }
+            DetectorKind::AnomalyLikelihood => {
+                "Numenta's anomaly likelihood over a wrapped detector's scores (and its `others`)"
+            }
+            DetectorKind::Cusum => "CUSUM change points: level shifts and trend changes",
+            DetectorKind::MatrixProfile => {
+                "matrix-profile discord: distance of each subsequence to its nearest past match"
+            }
+            DetectorKind::CadOse => {
+                "Contextual Anomaly Detector, open-source edition (NAB's contextOSE)"
+            }
+            DetectorKind::Artime => {
+                "ARTime: dual-vigilance fuzzy ART over downsampled windows (NAB's ARTime)"
+            }
+            DetectorKind::IsolationForest => "Isolation Forest path lengths over feature rows",
+            DetectorKind::Knn => "distance to the k nearest training feature rows",
+            DetectorKind::Lof => "Local Outlier Factor of feature rows against the training rows",
+            DetectorKind::Ecod => "ECOD: empirical-CDF tail probabilities of feature rows",
+            DetectorKind::Pca => "PCA reconstruction error of feature rows (PyOD's score)",
+            DetectorKind::SubsequencePca => {
+                "PCA reconstruction error of sliding windows over the channels"
+            }
+            DetectorKind::Ocsvm => "one-class SVM (RBF kernel) decision value of feature rows",
+            DetectorKind::Dbscan => {
+                "distance to the nearest DBSCAN core point of the training rows, over eps"
+            }
+            DetectorKind::LstmAutoencoder => {
+                "LSTM autoencoder reconstruction error of sliding windows over all channels"
+            }
+        }
+    }
+
     /// The spec with default parameters.
     pub fn default_spec(self) -> DetectorSpec {
         match self {

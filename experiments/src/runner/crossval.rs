@@ -280,6 +280,10 @@ struct FoldEntry<'a> {
     chosen: String,
 }
 
+/// One entry's outcome in one fold: its held-out series, its selection score and what it
+/// chose (`None` when the fold could not build it).
+type FoldOutput = Option<(Vec<HeldOut>, f64, String)>;
+
 /// A held-out series under one entry: the scores of its evaluated rows (its test rows, or its
 /// tuning rows inside a selection) and its threshold.
 #[derive(Clone)]
@@ -420,7 +424,7 @@ pub(super) fn cross_validate(
 ) -> CvSummary {
     let n = ctx.units.len();
     // Per entry name: per fold, the held-out series (None when the fold could not build it).
-    let mut outputs: BTreeMap<String, Vec<Option<(Vec<HeldOut>, f64, String)>>> = entries
+    let mut outputs: BTreeMap<String, Vec<FoldOutput>> = entries
         .iter()
         .map(|e| (e.name.clone(), vec![None; folds.len()]))
         .collect();
@@ -458,7 +462,7 @@ pub(super) fn cross_validate(
 
     let fold_names =
         |f: usize| -> Vec<String> { folds[f].iter().map(|&g| groups.names[g].clone()).collect() };
-    let result_of = |per_fold: &[Option<(Vec<HeldOut>, f64, String)>]| -> CvResult {
+    let result_of = |per_fold: &[FoldOutput]| -> CvResult {
         let mut result = CvResult::default();
         let mut maps = Vec::new();
         let mut union = Vec::new();
@@ -502,7 +506,7 @@ pub(super) fn cross_validate(
         }
     }
     // The procedure: each fold's chosen entry on that fold.
-    let chosen_per_fold: Vec<Option<(Vec<HeldOut>, f64, String)>> = procedure
+    let chosen_per_fold: Vec<FoldOutput> = procedure
         .iter()
         .enumerate()
         .map(|(f, name)| {
@@ -517,10 +521,16 @@ pub(super) fn cross_validate(
         .filter(|e| e.feasible && e.eligible)
         .map(|e| e.name.clone())
         .unwrap_or_default();
+    // The chosen entry's test figures aggregated as the estimate is: one corpus (its dataset's
+    // figures) under the corpus scope, otherwise the mean over series, as the folds are.
     let in_sample = entries
         .first()
         .map(|e| {
-            let maps: Vec<MetricMap> = e.test.values().cloned().collect();
+            let maps: Vec<MetricMap> = if ctx.spec.threshold_scope == ThresholdScope::Corpus {
+                e.test.values().cloned().collect()
+            } else {
+                e.per_series.values().cloned().collect()
+            };
             let map = if maps.len() == 1 {
                 maps.into_iter().next().unwrap_or_default()
             } else {
@@ -591,7 +601,7 @@ fn pooled_metrics(ctx: &Ctx<'_>, parts: &[HeldOut], needs: Needs) -> MetricMap {
     }
     if needs.threshold_free() {
         let raw: Vec<Vec<f64>> = parts.iter().map(|p| p.scores.clone()).collect();
-        match threshold_free_metrics(&as_eval(&raw, &windows, &timestamps), ctx.config.vus) {
+        match threshold_free_metrics(&as_eval(&raw, &windows, &timestamps), &ctx.config) {
             Ok(tf) => threshold_free(&mut map, &tf),
             Err(e) => tracing::debug!("held-out threshold-free metrics failed: {e}"),
         }

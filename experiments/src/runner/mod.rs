@@ -215,6 +215,61 @@ impl Leaderboard {
     pub fn best(&self) -> Option<&Entry> {
         self.entries.first().filter(|e| e.feasible && e.eligible)
     }
+
+    /// The held-out headline of a spec validated in time (no cross-validation across groups,
+    /// not in-sample): per dataset, the chosen entry's objective on validation (what chose it)
+    /// and on test (rows nothing was chosen on), the drop between them, and the random
+    /// baseline's test figure. Empty for cross-validated or in-sample leaderboards, whose
+    /// headline is [`Leaderboard::cv`] or nothing held out.
+    pub fn holdout_headline(&self) -> Vec<HoldoutHeadline> {
+        if self.cv.is_some() || self.in_sample {
+            return Vec::new();
+        }
+        let Some(best) = self.best() else {
+            return Vec::new();
+        };
+        let key = self.objective.name();
+        let value = |m: Option<&MetricMap>| m.and_then(|m| m.get(key)).copied();
+        self.datasets
+            .keys()
+            .map(|dataset| {
+                let test = value(best.test.get(dataset)).unwrap_or(f64::NAN);
+                let validation = best.validation;
+                let drop = if self.objective.lower_is_better() {
+                    test - validation
+                } else {
+                    validation - test
+                };
+                HoldoutHeadline {
+                    dataset: dataset.clone(),
+                    entry: best.name.clone(),
+                    validation,
+                    test,
+                    drop,
+                    random: value(self.baselines.get(dataset).and_then(|b| b.get("random")))
+                        .unwrap_or(f64::NAN),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The chosen entry on validation and on test rows for one dataset (see
+/// [`Leaderboard::holdout_headline`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldoutHeadline {
+    /// Dataset name.
+    pub dataset: String,
+    /// The chosen entry.
+    pub entry: String,
+    /// Its objective on validation (the rows that chose it).
+    pub validation: f64,
+    /// Its objective on test rows (the headline).
+    pub test: f64,
+    /// How much worse test is than validation (positive: worse).
+    pub drop: f64,
+    /// The random baseline's objective on the same test rows.
+    pub random: f64,
 }
 
 /// Everything a run produced besides the leaderboard.
@@ -1489,6 +1544,7 @@ fn setup<'s>(spec: &'s Spec, options: &RunOptions) -> Result<Setup<'s>> {
         threshold: spec.threshold,
         alert: spec.alert.clone(),
         early_ms: spec.early_seconds * 1000,
+        ucr_top1_slack: spec.ucr_top1_slack,
         baseline_seed: spec.seed,
         ..EvalConfig::default()
     };
@@ -1587,6 +1643,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         .filter(|_| spec.validation.select == Selection::Transfer)
         .map(|(groups, folds)| crossval::inner_folds(groups, folds, &all));
     if let Some(inner) = &transfer_folds {
+        tracing::info!("choosing each family's candidate and threshold by how they transfer");
         for family in &mut families {
             let caches = crossval::Caches::of(&ctx, family);
             let Some(choice) = crossval::choose(&ctx, family, &caches, &all, Some(inner)) else {
@@ -1615,6 +1672,10 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     let bests: Vec<&FamilyBest> = families.iter().map(|f| &f.best).collect();
 
     // Test each family's best, then the ensembles.
+    tracing::info!(
+        families = bests.len(),
+        "testing each family's choice, building the ensembles"
+    );
     let mut entries = Vec::new();
     let mut traces = Traces::new();
     let mut baselines = BTreeMap::new();
@@ -1760,6 +1821,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     let bests: Vec<&FamilyBest> = families.iter().map(|f| &f.best).collect();
 
     // Register: each family's best, then the best overall (family or ensemble).
+    tracing::info!("registering the chosen models");
     let model = spec.model_name();
     let mut versions = Vec::new();
     let keys: Vec<String> = ctx.units.iter().map(|u| u.prepared.key()).collect();

@@ -109,6 +109,12 @@ pub(super) fn render_table(e: &Evaluation, series: usize, rows: usize, incidents
             fmt_opt(r)
         ));
     }
+    s.push_str(&format!(
+        "{:<34}{:>12}{:>12}\n",
+        format!("UCR top-1 (±{} rows)", e.config.ucr_top1_slack),
+        fmt_opt(free.ucr_top1),
+        fmt_opt(rand.and_then(|r| r.ucr_top1))
+    ));
     s.push_str("\nNAB with the corpus threshold search (exact, best on these rows)\n");
     let rand_nab: &[NabSummary] = b.map_or(&[], |b| &b.random.nab_optimised);
     for (i, n) in e.nab_optimised.iter().enumerate() {
