@@ -235,10 +235,10 @@ pub fn exportability(kind: DetectorKind) -> Exportability {
             "the baseline reads the same phase several weeks back (thousands of rows of \
              history per row) and a per-phase noise table; not mapped yet",
         ),
-        DetectorKind::MatrixProfile => (
+        DetectorKind::MatrixProfile | DetectorKind::Discord => (
             ExportForm::None,
-            "the left matrix profile compares each subsequence with every earlier one: the \
-             input grows with the series",
+            "the matrix profile compares each subsequence with every earlier one (the \
+             discord's, with every other one): the input grows with the series",
         ),
         DetectorKind::CadOse | DetectorKind::Artime => (
             ExportForm::None,

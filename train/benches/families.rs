@@ -82,7 +82,8 @@ fn families(c: &mut Criterion) {
 /// times them alone.
 fn max_rows(kind: DetectorKind) -> usize {
     match kind {
-        DetectorKind::MatrixProfile | DetectorKind::Ocsvm => 10_000,
+        // The matrix profiles are O(n²): the discord computes three of them.
+        DetectorKind::MatrixProfile | DetectorKind::Discord | DetectorKind::Ocsvm => 10_000,
         // CAD OSE's context memory grows with the series; a 100k-row replay runs for many
         // minutes in the debug test-mode pass CI makes.
         DetectorKind::CadOse => 10_000,

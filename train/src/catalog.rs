@@ -10,6 +10,7 @@ use crate::detectors::artime::{ArtimeModel, ArtimeParams};
 use crate::detectors::cad_ose::{CadOseModel, CadOseParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
 use crate::detectors::dbscan::{DbscanModel, DbscanParams};
+use crate::detectors::discord::{DiscordModel, DiscordParams};
 use crate::detectors::ecod::{EcodModel, EcodParams};
 use crate::detectors::ewma::{EwmaModel, EwmaParams};
 use crate::detectors::holt_winters::{HoltWintersModel, HoltWintersParams};
@@ -67,6 +68,8 @@ pub enum DetectorKind {
     Cusum,
     /// Matrix-profile discord (left matrix profile, z-normalised subsequence distance).
     MatrixProfile,
+    /// Multi-window matrix-profile discord (self-join, windows from the detected period; batch).
+    Discord,
     /// Contextual Anomaly Detector, Open Source Edition (NAB's `contextOSE`).
     CadOse,
     /// ARTime: dual-vigilance fuzzy ART over downsampled wavelet windows (NAB's `ARTime`).
@@ -105,6 +108,7 @@ impl DetectorKind {
         DetectorKind::AnomalyLikelihood,
         DetectorKind::Cusum,
         DetectorKind::MatrixProfile,
+        DetectorKind::Discord,
         DetectorKind::CadOse,
         DetectorKind::Artime,
         DetectorKind::IsolationForest,
@@ -132,6 +136,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => "anomaly_likelihood",
             DetectorKind::Cusum => "cusum",
             DetectorKind::MatrixProfile => "matrix_profile",
+            DetectorKind::Discord => "discord",
             DetectorKind::CadOse => "cad_ose",
             DetectorKind::Artime => "artime",
             DetectorKind::IsolationForest => "isolation_forest",
@@ -177,6 +182,10 @@ impl DetectorKind {
             DetectorKind::Cusum => "CUSUM change points: level shifts and trend changes",
             DetectorKind::MatrixProfile => {
                 "matrix-profile discord: distance of each subsequence to its nearest past match"
+            }
+            DetectorKind::Discord => {
+                "discord over several windows from the detected period: distance of each \
+                 subsequence to its nearest match anywhere in the series (batch)"
             }
             DetectorKind::CadOse => {
                 "Contextual Anomaly Detector, open-source edition (NAB's contextOSE)"
@@ -228,6 +237,7 @@ impl DetectorKind {
             DetectorKind::MatrixProfile => {
                 DetectorSpec::MatrixProfile(MatrixProfileParams::default())
             }
+            DetectorKind::Discord => DetectorSpec::Discord(DiscordParams::default()),
             DetectorKind::CadOse => DetectorSpec::CadOse(CadOseParams::default()),
             DetectorKind::Artime => DetectorSpec::Artime(ArtimeParams::default()),
             DetectorKind::IsolationForest => {
@@ -261,6 +271,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => true,
             DetectorKind::Cusum => true,
             DetectorKind::MatrixProfile => true,
+            DetectorKind::Discord => false,
             DetectorKind::CadOse => true,
             DetectorKind::Artime => true,
             DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
@@ -322,6 +333,7 @@ impl DetectorKind {
             DetectorKind::AnomalyLikelihood => AnomalyLikelihoodSpec::default().space(),
             DetectorKind::Cusum => CusumParams::space(),
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
+            DetectorKind::Discord => DiscordParams::space(),
             DetectorKind::CadOse => CadOseParams::space(),
             DetectorKind::Artime => ArtimeParams::space(),
             DetectorKind::IsolationForest => IsolationForestParams::space(),
@@ -370,6 +382,8 @@ pub enum DetectorSpec {
     Cusum(CusumParams),
     /// See [`crate::detectors::matrix_profile`].
     MatrixProfile(MatrixProfileParams),
+    /// See [`crate::detectors::discord`].
+    Discord(DiscordParams),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseParams),
     /// See [`crate::detectors::artime`].
@@ -409,6 +423,7 @@ impl DetectorSpec {
             DetectorSpec::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            DetectorSpec::Discord(_) => DetectorKind::Discord,
             DetectorSpec::CadOse(_) => DetectorKind::CadOse,
             DetectorSpec::Artime(_) => DetectorKind::Artime,
             DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -446,6 +461,7 @@ impl DetectorSpec {
             DetectorSpec::AnomalyLikelihood(p) => p.check().map(drop),
             DetectorSpec::Cusum(p) => p.check().map(drop),
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
+            DetectorSpec::Discord(p) => p.check().map(drop),
             DetectorSpec::CadOse(p) => p.check().map(drop),
             DetectorSpec::Artime(p) => p.check().map(drop),
             DetectorSpec::IsolationForest(p) => p.check().map(drop),
@@ -481,6 +497,7 @@ impl DetectorSpec {
             }
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
             DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
+            DetectorSpec::Discord(p) => FittedModel::Discord(p.check()?.fit(train)?),
             DetectorSpec::CadOse(p) => FittedModel::CadOse(p.check()?.fit(train)?),
             DetectorSpec::Artime(p) => FittedModel::Artime(p.check()?.fit(train)?),
             DetectorSpec::IsolationForest(p) => {
@@ -577,6 +594,8 @@ pub enum FittedModel {
     Cusum(CusumModel),
     /// See [`crate::detectors::matrix_profile`].
     MatrixProfile(MatrixProfileModel),
+    /// See [`crate::detectors::discord`].
+    Discord(DiscordModel),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseModel),
     /// See [`crate::detectors::artime`].
@@ -616,6 +635,7 @@ impl FittedModel {
             FittedModel::AnomalyLikelihood(_) => DetectorKind::AnomalyLikelihood,
             FittedModel::Cusum(_) => DetectorKind::Cusum,
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
+            FittedModel::Discord(_) => DetectorKind::Discord,
             FittedModel::CadOse(_) => DetectorKind::CadOse,
             FittedModel::Artime(_) => DetectorKind::Artime,
             FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -645,6 +665,7 @@ impl FittedModel {
             FittedModel::AnomalyLikelihood(m) => m.score(series),
             FittedModel::Cusum(m) => m.score(series),
             FittedModel::MatrixProfile(m) => m.score(series),
+            FittedModel::Discord(m) => m.score(series),
             FittedModel::CadOse(m) => m.score(series),
             FittedModel::Artime(m) => m.score(series),
             FittedModel::IsolationForest(m) => m.score(series),

@@ -7,6 +7,7 @@ mod cad_ose_match;
 mod common;
 mod conformance;
 mod cusum_reference;
+mod discord_match;
 mod holt_winters_match;
 mod likelihood_match;
 mod lstm_ae;

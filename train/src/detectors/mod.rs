@@ -7,6 +7,7 @@ pub mod artime;
 pub mod cad_ose;
 pub mod cusum;
 pub mod dbscan;
+pub mod discord;
 pub mod ecod;
 pub mod ewma;
 pub mod holt_winters;

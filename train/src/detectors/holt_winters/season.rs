@@ -11,6 +11,14 @@ pub const MIN_ACF: f64 = 0.3;
 /// highest one wins, except that a shorter local maximum within 10% of it is preferred (a
 /// daily cycle also peaks at two and three days). Cost: O(n · max_period).
 pub fn detect_period(y: &[f64], max_period: usize) -> Option<usize> {
+    detect_period_above(y, max_period, MIN_ACF)
+}
+
+/// [`detect_period`] with the smallest autocorrelation a period must reach given: a shape
+/// detector that needs *some* subsequence length (the matrix-profile discord) takes the
+/// dominant cycle even when it is weak (`min_acf = 0`), where a seasonal model would rather
+/// drop the season.
+pub fn detect_period_above(y: &[f64], max_period: usize, min_acf: f64) -> Option<usize> {
     let n = y.len();
     let max_lag = max_period.min(n / 2);
     if max_lag < 3 {
@@ -67,7 +75,7 @@ pub fn detect_period(y: &[f64], max_period: usize) -> Option<usize> {
         })
         .collect();
     let peaks: Vec<usize> = (2..=max_lag)
-        .filter(|&lag| acf[lag] > MIN_ACF && acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1])
+        .filter(|&lag| acf[lag] > min_acf && acf[lag] > acf[lag - 1] && acf[lag] >= acf[lag + 1])
         .collect();
     let best = peaks
         .iter()

@@ -22,7 +22,7 @@
 
 mod profile;
 
-pub use profile::{exclusion_zone, left_matrix_profile};
+pub use profile::{exclusion_zone, left_matrix_profile, matrix_profile};
 
 use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;
@@ -174,7 +174,7 @@ pub(crate) fn fill_short_gaps(x: &[f64], max_fill: usize) -> Vec<f64> {
 }
 
 /// True when two complete subsequences lie more than the exclusion zone apart.
-fn has_a_match(x: &[f64], window: usize) -> bool {
+pub(crate) fn has_a_match(x: &[f64], window: usize) -> bool {
     if x.len() < window {
         return false;
     }

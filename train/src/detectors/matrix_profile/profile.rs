@@ -63,6 +63,28 @@ pub fn exclusion_zone(m: usize) -> usize {
 /// worker thread; rayon over blocks of diagonals, combined by an exact minimum, so the result
 /// does not depend on the thread count.
 pub fn left_matrix_profile(x: &[f64], m: usize) -> Vec<f64> {
+    profile(x, m, Join::Left)
+}
+
+/// The (self-join) matrix profile of `x` with subsequence length `m`, as `stumpy.stump`'s
+/// first column: entry i is the smallest z-normalised Euclidean distance from `x[i..i+m]` to
+/// any `x[j..j+m]` with `|i − j| > exclusion_zone(m)`, earlier or later; +∞ where there is none
+/// or the subsequence holds a non-finite value. Batch: entry i depends on the whole series.
+/// Same cost and determinism as [`left_matrix_profile`] (each pair updates both ends).
+pub fn matrix_profile(x: &[f64], m: usize) -> Vec<f64> {
+    profile(x, m, Join::Full)
+}
+
+/// Which neighbours a subsequence is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Join {
+    /// Earlier subsequences only (causal).
+    Left,
+    /// Earlier and later ones.
+    Full,
+}
+
+fn profile(x: &[f64], m: usize, join: Join) -> Vec<f64> {
     if m == 0 || x.len() < m {
         return Vec::new();
     }
@@ -79,7 +101,7 @@ pub fn left_matrix_profile(x: &[f64], m: usize) -> Vec<f64> {
         .map(|chunk| {
             let mut profile = vec![f64::INFINITY; count];
             for &k in chunk {
-                diagonal(x, m, k, &stats, &mut profile);
+                diagonal(x, m, k, &stats, join, &mut profile);
             }
             profile
         })
@@ -94,8 +116,9 @@ pub fn left_matrix_profile(x: &[f64], m: usize) -> Vec<f64> {
         )
 }
 
-/// Walks diagonal k (pairs (i, j = i − k)), lowering `profile[i]`.
-fn diagonal(x: &[f64], m: usize, k: usize, stats: &Subsequences, profile: &mut [f64]) {
+/// Walks diagonal k (pairs (i, j = i − k)), lowering `profile[i]` (and `profile[j]` for the
+/// full join).
+fn diagonal(x: &[f64], m: usize, k: usize, stats: &Subsequences, join: Join, profile: &mut [f64]) {
     let count = profile.len();
     let mut qt = 0.0;
     let mut fresh = false;
@@ -126,6 +149,9 @@ fn diagonal(x: &[f64], m: usize, k: usize, stats: &Subsequences, profile: &mut [
         if distance < profile[i] {
             profile[i] = distance;
         }
+        if join == Join::Full && distance < profile[j] {
+            profile[j] = distance;
+        }
     }
 }
 
@@ -133,26 +159,28 @@ fn diagonal(x: &[f64], m: usize, k: usize, stats: &Subsequences, profile: &mut [
 mod tests {
     use super::*;
 
-    fn brute(x: &[f64], m: usize) -> Vec<f64> {
-        let count = x.len() + 1 - m;
+    /// z-normalised Euclidean distance between `x[i..i+m]` and `x[j..j+m]`.
+    fn pair(x: &[f64], m: usize, i: usize, j: usize) -> f64 {
         let z = |i: usize| {
             let w = &x[i..i + m];
             let mean = w.iter().sum::<f64>() / m as f64;
             let std = (w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / m as f64).sqrt();
             w.iter().map(|v| (v - mean) / std).collect::<Vec<f64>>()
         };
+        z(i).iter()
+            .zip(&z(j))
+            .map(|(p, q)| (p - q).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    fn brute(x: &[f64], m: usize) -> Vec<f64> {
+        let count = x.len() + 1 - m;
         (0..count)
             .map(|i| {
                 (0..count)
                     .filter(|&j| j + exclusion_zone(m) < i)
-                    .map(|j| {
-                        let (a, b) = (z(i), z(j));
-                        a.iter()
-                            .zip(&b)
-                            .map(|(p, q)| (p - q).powi(2))
-                            .sum::<f64>()
-                            .sqrt()
-                    })
+                    .map(|j| pair(x, m, i, j))
                     .fold(f64::INFINITY, f64::min)
             })
             .collect()
@@ -172,6 +200,16 @@ mod tests {
             } else {
                 assert!((a - b).abs() < 1e-6, "{i}: {a} vs {b}");
             }
+        }
+        let full = matrix_profile(&x, m);
+        let count = x.len() + 1 - m;
+        assert_eq!(full.len(), count);
+        for (i, got) in full.iter().enumerate() {
+            let expected = (0..count)
+                .filter(|&j| j.abs_diff(i) > exclusion_zone(m))
+                .map(|j| pair(&x, m, i, j))
+                .fold(f64::INFINITY, f64::min);
+            assert!((got - expected).abs() < 1e-6, "{i}: {got} vs {expected}");
         }
         let part = left_matrix_profile(&x[..150], m);
         for (a, b) in part.iter().zip(&fast) {
