@@ -40,13 +40,16 @@ fn cv_spread_key(objective: MetricName) -> String {
     format!("cv_spread_{objective}")
 }
 
+/// A figure in a note: three decimals, "—" when missing or not finite.
+fn three_places(v: Option<&f64>) -> String {
+    v.filter(|v| v.is_finite())
+        .map_or("—".into(), |v| format!("{v:.3}"))
+}
+
 /// The cross-validated headline, the in-sample figure beside it and the gap; then each fold's
 /// choice.
 fn cv_notes(lb: &crate::Leaderboard, cv: &crate::cv::CvSummary) -> Vec<String> {
-    let f = |v: Option<&f64>| {
-        v.filter(|v| v.is_finite())
-            .map_or("—".into(), |v| format!("{v:.3}"))
-    };
+    let f = three_places;
     let mut shown = vec![lb.objective];
     for m in [
         MetricName::EventF1,
@@ -328,13 +331,7 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
     if let Some(cv) = &lb.cv {
         report.notes.extend(cv_notes(lb, cv));
     }
-    let f = |v: f64| {
-        if v.is_finite() {
-            format!("{v:.3}")
-        } else {
-            "—".into()
-        }
-    };
+    let f = |v: f64| three_places(Some(&v));
     for h in lb.holdout_headline() {
         report.notes.push(format!(
             "Headline ({}): {} was chosen on validation rows ({} {}); on test rows, which chose \
