@@ -30,13 +30,19 @@ Workloads (names for --only):
                ARIMA(y, order=(1,1,1)).fit() (its default: exact diffuse likelihood on y)
                against vigil's exact likelihood of the differenced series; both coefficient
                sets and log-likelihoods are shown
+  mp           matrix profile of a 100,000-point random walk, window 100: stumpy 1.14.1's
+               `stump` self-join (numba, all cores; its first call, which compiles, is not
+               timed) against vigil's `matrix_profile` (self-join) and `left_matrix_profile`
+               (causal); max abs difference of each profile (the left one against distances
+               recomputed from stumpy's left indices)
   smd          issue 6's SMD side by side: on each SMD machine (default: all in
                $VIGIL_SHARED_DATASETS/smd, else ../shared/datasets/smd), PyOD IForest and ECOD
                against vigil's; fit on the first 80% of the training rows, threshold at the
                99th percentile of the held-out 20% (no test labels), event F1 and VUS-PR on
                the test rows computed by vigil-eval for both sides; time = fit + score of
                held-out and test rows
-Versions: numpy 2.4.6, scikit-learn 1.9.1, PyOD 3.6.7, statsmodels 0.15.0, scipy 1.17.1
+Versions: numpy 2.4.6, scikit-learn 1.9.1, PyOD 3.6.7, statsmodels 0.15.0, scipy 1.17.1,
+stumpy 1.14.1, numba 0.68.1
 (.ci/requirements.txt).
 """
 
@@ -55,7 +61,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-WORKLOADS = ["iforest", "lof", "lof38", "knn", "ecod", "pca", "hw", "arima", "smd"]
+WORKLOADS = ["iforest", "lof", "lof38", "knn", "ecod", "pca", "hw", "arima", "mp", "smd"]
+MP_WINDOW = 100
 BASE = pathlib.Path(tempfile.gettempdir()) / "vigil_peers"
 
 
@@ -108,6 +115,12 @@ def prepare(workload, directory, quick):
             common.write(directory, name, a)
         common.write_shape(directory, train_rows=n, test_rows=n, dim=8)
         return f"{workload.upper() if workload != 'knn' else 'kNN'} fit + score {n:,} x 8 (PyOD)"
+    if workload == "mp":
+        n = 20_000 if quick else 100_000
+        y = 100.0 + np.cumsum(np.random.default_rng(5).normal(size=n))
+        common.write(directory, "train", y)
+        common.write_shape(directory, train_rows=n, test_rows=0, dim=1, window=MP_WINDOW)
+        return f"matrix profile {n:,} points, window {MP_WINDOW}"
     if workload == "arima":
         n = 10_000
         rng = np.random.default_rng(11)
@@ -168,6 +181,15 @@ def peer(workload, directory, repeats):
         out["seconds"], (model, scores) = common.best_of(fit_score, repeats)
         common.write(directory, "peer_scores", scores)
         common.write(directory, "peer_train_scores", model.decision_scores_)
+    elif workload == "mp":
+        import stumpy
+
+        y, m = common.read(directory, "train"), shape["window"]
+        stumpy.stump(y[:1_000], m)  # numba compiles on the first call
+        out["seconds"], profile = common.best_of(lambda: stumpy.stump(y, m), repeats)
+        common.write(directory, "peer_scores", np.asarray(profile[:, 0], dtype=float))
+        left = np.asarray(profile[:, 2], dtype=np.int64)
+        common.write(directory, "peer_left", left_distances(y, m, left))
     elif workload == "arima":
         from statsmodels.tsa.arima.model import ARIMA
 
@@ -201,6 +223,16 @@ def peer(workload, directory, repeats):
     else:
         raise ValueError(workload)
     print(json.dumps(out))
+
+
+def left_distances(y, m, left):
+    """z-normalised distance of each subsequence to its left neighbour (index -1: none, inf)."""
+    windows = np.lib.stride_tricks.sliding_window_view(y, m)
+    z = (windows - windows.mean(axis=1, keepdims=True)) / windows.std(axis=1, keepdims=True)
+    out = np.full(len(windows), np.inf)
+    has = left >= 0
+    out[has] = np.sqrt(np.maximum(((z[has] - z[left[has]]) ** 2).sum(axis=1), 0.0))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +274,19 @@ def point_workload(workload, args, rows):
         acc = (f"statsmodels φ {p['ar'][0]:.4f} θ {p['ma'][0]:.4f} llf {p['loglik']:.1f}; "
                f"vigil φ {v['ar'][0]:.4f} θ {v['ma'][0]:.4f} llf {v['loglik']:.1f}")
         add_row(rows, what, "statsmodels", p["seconds"], v["seconds"], acc, p_mib, v_mib)
+        return
+    if workload == "mp":
+        def diff(a, b):
+            a, b = common.read(d, a), common.read(d, b)
+            if not np.array_equal(np.isinf(a), np.isinf(b)):
+                return float("inf")  # one side finds a match where the other finds none
+            finite = np.isfinite(a)
+            return float(np.max(np.abs(a[finite] - b[finite])))
+
+        add_row(rows, what + ", self-join", "stumpy", p["seconds"], v["seconds"],
+                f"profile max abs diff {diff('vigil_scores', 'peer_scores'):.1e}", p_mib, v_mib)
+        add_row(rows, what + ", left (causal)", "stumpy (self-join)", p["seconds"], v["left_s"],
+                f"left profile max abs diff {diff('vigil_left', 'peer_left'):.1e}", p_mib, v_mib)
         return
     labels = common.read(d, "labels")
     peer_scores, vigil_scores = common.read(d, "peer_scores"), common.read(d, "vigil_scores")

@@ -235,7 +235,7 @@ pub fn exportability(kind: DetectorKind) -> Exportability {
             "the baseline reads the same phase several weeks back (thousands of rows of \
              history per row) and a per-phase noise table; not mapped yet",
         ),
-        DetectorKind::MatrixProfile | DetectorKind::Discord => (
+        DetectorKind::MatrixProfile | DetectorKind::Discord | DetectorKind::Damp => (
             ExportForm::None,
             "the matrix profile compares each subsequence with every earlier one (the \
              discord's, with every other one): the input grows with the series",

@@ -83,7 +83,10 @@ fn families(c: &mut Criterion) {
 fn max_rows(kind: DetectorKind) -> usize {
     match kind {
         // The matrix profiles are O(n²): the discord computes three of them.
-        DetectorKind::MatrixProfile | DetectorKind::Discord | DetectorKind::Ocsvm => 10_000,
+        DetectorKind::MatrixProfile
+        | DetectorKind::Discord
+        | DetectorKind::Damp
+        | DetectorKind::Ocsvm => 10_000,
         // CAD OSE's context memory grows with the series; a 100k-row replay runs for many
         // minutes in the debug test-mode pass CI makes.
         DetectorKind::CadOse => 10_000,

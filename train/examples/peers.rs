@@ -15,6 +15,9 @@
 //!   weighted, standardised): fit on train + score test.
 //! - `arima`: ARIMA(1, 1, 1) on the series in `train.f64` (one column): coefficients, σ² and
 //!   the log-likelihood of the differenced series.
+//! - `mp`: the matrix profile of the series in `train.f64` (one column) with the window in
+//!   `shape.json`: the self-join (`vigil_scores.f64`, timed as `seconds`) and the left profile
+//!   (`vigil_left.f64`, `left_s`).
 //! - `smd`: one SMD machine (issue 6): Isolation Forest and ECOD fitted on the first part of
 //!   the training rows (`train.f64`), scoring the held-out rest of the training rows
 //!   (`val.f64`) and the test rows (`test.f64`, labels in `labels.f64`). The threshold is the
@@ -35,6 +38,7 @@ use vigil_train::detectors::ecod::EcodParams;
 use vigil_train::detectors::isolation_forest::{IsolationForestParams, MaxSamples};
 use vigil_train::detectors::knn::KnnParams;
 use vigil_train::detectors::lof::LofParams;
+use vigil_train::detectors::matrix_profile::{left_matrix_profile, matrix_profile};
 use vigil_train::detectors::pca::PcaParams;
 use vigil_train::features::{PointFamily, PointScorer};
 
@@ -150,7 +154,7 @@ fn smd_quality(val: &[f64], test: &[f64], labels: &[bool]) -> Result<serde_json:
 
 fn run() -> Result<serde_json::Value, Failure> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: peers iforest|lof|knn|ecod|pca|arima|smd DIR [REPEATS]";
+    let usage = "usage: peers iforest|lof|knn|ecod|pca|arima|mp|smd DIR [REPEATS]";
     let workload = args.get(1).ok_or(usage)?.as_str();
     let dir = Path::new(args.get(2).ok_or(usage)?);
     let repeats: usize = match args.get(3) {
@@ -222,6 +226,15 @@ fn run() -> Result<serde_json::Value, Failure> {
                 "loglik": fit.loglik,
                 "threads": threads,
             })
+        }
+        "mp" => {
+            let y = train.column(0).to_vec();
+            let m = get("window")?;
+            let (seconds, profile) = best_of(repeats, || Ok(matrix_profile(&y, m)))?;
+            let (left_s, left) = best_of(repeats, || Ok(left_matrix_profile(&y, m)))?;
+            write(dir, "vigil_scores", &profile)?;
+            write(dir, "vigil_left", &left)?;
+            serde_json::json!({ "seconds": seconds, "left_s": left_s, "threads": threads })
         }
         "smd" => {
             let val = read(dir, "val", get("val_rows")?, dim)?;

@@ -9,6 +9,7 @@ use crate::detectors::arima::{ArimaModel, ArimaParams};
 use crate::detectors::artime::{ArtimeModel, ArtimeParams};
 use crate::detectors::cad_ose::{CadOseModel, CadOseParams};
 use crate::detectors::cusum::{CusumModel, CusumParams};
+use crate::detectors::damp::{DampModel, DampParams};
 use crate::detectors::dbscan::{DbscanModel, DbscanParams};
 use crate::detectors::discord::{DiscordModel, DiscordParams};
 use crate::detectors::ecod::{EcodModel, EcodParams};
@@ -70,6 +71,8 @@ pub enum DetectorKind {
     MatrixProfile,
     /// Multi-window matrix-profile discord (self-join, windows from the detected period; batch).
     Discord,
+    /// DAMP: the causal multi-window discord (left matrix profile with pruning).
+    Damp,
     /// Contextual Anomaly Detector, Open Source Edition (NAB's `contextOSE`).
     CadOse,
     /// ARTime: dual-vigilance fuzzy ART over downsampled wavelet windows (NAB's `ARTime`).
@@ -109,6 +112,7 @@ impl DetectorKind {
         DetectorKind::Cusum,
         DetectorKind::MatrixProfile,
         DetectorKind::Discord,
+        DetectorKind::Damp,
         DetectorKind::CadOse,
         DetectorKind::Artime,
         DetectorKind::IsolationForest,
@@ -137,6 +141,7 @@ impl DetectorKind {
             DetectorKind::Cusum => "cusum",
             DetectorKind::MatrixProfile => "matrix_profile",
             DetectorKind::Discord => "discord",
+            DetectorKind::Damp => "damp",
             DetectorKind::CadOse => "cad_ose",
             DetectorKind::Artime => "artime",
             DetectorKind::IsolationForest => "isolation_forest",
@@ -186,6 +191,10 @@ impl DetectorKind {
             DetectorKind::Discord => {
                 "discord over several windows from the detected period: distance of each \
                  subsequence to its nearest match anywhere in the series (batch)"
+            }
+            DetectorKind::Damp => {
+                "DAMP: causal discord over several windows from the detected period, each \
+                 subsequence against the past only, with DAMP's pruning"
             }
             DetectorKind::CadOse => {
                 "Contextual Anomaly Detector, open-source edition (NAB's contextOSE)"
@@ -238,6 +247,7 @@ impl DetectorKind {
                 DetectorSpec::MatrixProfile(MatrixProfileParams::default())
             }
             DetectorKind::Discord => DetectorSpec::Discord(DiscordParams::default()),
+            DetectorKind::Damp => DetectorSpec::Damp(DampParams::default()),
             DetectorKind::CadOse => DetectorSpec::CadOse(CadOseParams::default()),
             DetectorKind::Artime => DetectorSpec::Artime(ArtimeParams::default()),
             DetectorKind::IsolationForest => {
@@ -272,6 +282,7 @@ impl DetectorKind {
             DetectorKind::Cusum => true,
             DetectorKind::MatrixProfile => true,
             DetectorKind::Discord => false,
+            DetectorKind::Damp => true,
             DetectorKind::CadOse => true,
             DetectorKind::Artime => true,
             DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
@@ -334,6 +345,7 @@ impl DetectorKind {
             DetectorKind::Cusum => CusumParams::space(),
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
             DetectorKind::Discord => DiscordParams::space(),
+            DetectorKind::Damp => DampParams::space(),
             DetectorKind::CadOse => CadOseParams::space(),
             DetectorKind::Artime => ArtimeParams::space(),
             DetectorKind::IsolationForest => IsolationForestParams::space(),
@@ -384,6 +396,8 @@ pub enum DetectorSpec {
     MatrixProfile(MatrixProfileParams),
     /// See [`crate::detectors::discord`].
     Discord(DiscordParams),
+    /// See [`crate::detectors::damp`].
+    Damp(DampParams),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseParams),
     /// See [`crate::detectors::artime`].
@@ -424,6 +438,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(_) => DetectorKind::Cusum,
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
             DetectorSpec::Discord(_) => DetectorKind::Discord,
+            DetectorSpec::Damp(_) => DetectorKind::Damp,
             DetectorSpec::CadOse(_) => DetectorKind::CadOse,
             DetectorSpec::Artime(_) => DetectorKind::Artime,
             DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -462,6 +477,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(p) => p.check().map(drop),
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
             DetectorSpec::Discord(p) => p.check().map(drop),
+            DetectorSpec::Damp(p) => p.check().map(drop),
             DetectorSpec::CadOse(p) => p.check().map(drop),
             DetectorSpec::Artime(p) => p.check().map(drop),
             DetectorSpec::IsolationForest(p) => p.check().map(drop),
@@ -498,6 +514,7 @@ impl DetectorSpec {
             DetectorSpec::Cusum(p) => FittedModel::Cusum(p.check()?.fit(train)?),
             DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
             DetectorSpec::Discord(p) => FittedModel::Discord(p.check()?.fit(train)?),
+            DetectorSpec::Damp(p) => FittedModel::Damp(p.check()?.fit(train)?),
             DetectorSpec::CadOse(p) => FittedModel::CadOse(p.check()?.fit(train)?),
             DetectorSpec::Artime(p) => FittedModel::Artime(p.check()?.fit(train)?),
             DetectorSpec::IsolationForest(p) => {
@@ -596,6 +613,8 @@ pub enum FittedModel {
     MatrixProfile(MatrixProfileModel),
     /// See [`crate::detectors::discord`].
     Discord(DiscordModel),
+    /// See [`crate::detectors::damp`].
+    Damp(DampModel),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseModel),
     /// See [`crate::detectors::artime`].
@@ -636,6 +655,7 @@ impl FittedModel {
             FittedModel::Cusum(_) => DetectorKind::Cusum,
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
             FittedModel::Discord(_) => DetectorKind::Discord,
+            FittedModel::Damp(_) => DetectorKind::Damp,
             FittedModel::CadOse(_) => DetectorKind::CadOse,
             FittedModel::Artime(_) => DetectorKind::Artime,
             FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -666,6 +686,7 @@ impl FittedModel {
             FittedModel::Cusum(m) => m.score(series),
             FittedModel::MatrixProfile(m) => m.score(series),
             FittedModel::Discord(m) => m.score(series),
+            FittedModel::Damp(m) => m.score(series),
             FittedModel::CadOse(m) => m.score(series),
             FittedModel::Artime(m) => m.score(series),
             FittedModel::IsolationForest(m) => m.score(series),

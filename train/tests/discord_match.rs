@@ -11,7 +11,7 @@ fn close(what: &str, got: &[f64], expected: &[f64]) {
     assert_eq!(got.len(), expected.len(), "{what}: lengths");
     for (row, (a, b)) in got.iter().zip(expected).enumerate() {
         assert!(
-            (a - b).abs() < 1e-7,
+            (a - b).abs() < 1e-9,
             "{what}: row {row}: {a} vs stumpy's {b}"
         );
     }

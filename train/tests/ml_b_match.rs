@@ -1,9 +1,10 @@
-//! ECOD, PCA, one-class SVM, DBSCAN and matrix-profile discord matched to their references
-//! (PyOD 3.6.7, scikit-learn 1.9.1, a brute-force numpy left matrix profile cross-checked with
-//! stumpy 1.14.1). Fixtures: `tests/fixtures/ml/<family>/expected.json`, written by
-//! `tests/fixtures/ml/gen_ml_b.py`.
+//! ECOD, PCA, one-class SVM, DBSCAN, the matrix-profile discord and DAMP matched to their
+//! references (PyOD 3.6.7, scikit-learn 1.9.1, a brute-force numpy left matrix profile
+//! cross-checked with stumpy 1.14.1). Fixtures: `tests/fixtures/ml/<family>/expected.json`,
+//! written by `tests/fixtures/ml/gen_ml_b.py`.
 
 use ndarray::Array2;
+use vigil_train::detectors::damp::damp;
 use vigil_train::detectors::dbscan::core::{DbscanState, dbscan};
 use vigil_train::detectors::ecod::core::EcodState;
 use vigil_train::detectors::matrix_profile::left_matrix_profile;
@@ -329,14 +330,14 @@ fn left_matrix_profile_matches_brute_force_and_stumpy() {
         "plain",
         &left_matrix_profile(&x, m),
         &floats(&f["left_profile"]),
-        1e-6,
+        1e-9,
     );
     let gapped = floats(&f["gapped"]);
     profile_close(
         "gapped",
         &left_matrix_profile(&gapped, m),
         &floats(&f["left_profile_gapped"]),
-        1e-6,
+        1e-9,
     );
     let ucr = &f["ucr"];
     let path = shared_datasets().join(ucr["file"].as_str().expect("file"));
@@ -349,7 +350,7 @@ fn left_matrix_profile_matches_brute_force_and_stumpy() {
         .collect();
     let m = ucr["m"].as_u64().expect("m") as usize;
     let profile = left_matrix_profile(&series, m);
-    profile_close("ucr", &profile, &floats(&ucr["left_profile"]), 1e-6);
+    profile_close("ucr", &profile, &floats(&ucr["left_profile"]), 1e-9);
     let discord = 2500
         + profile[2500..]
             .iter()
@@ -402,5 +403,70 @@ fn subsequence_pca_through_the_catalog_matches_pyod_on_windows_of_nyc_taxi() {
         &scores.values[fit_rows..rows],
         &floats(&sub["test_scores"]),
         1e-9,
+    );
+}
+
+/// DAMP's contract against stumpy's left profile: never below it, equal to it wherever it
+/// reaches its running maximum (the discords), and the same discord after the split.
+fn damp_contract(what: &str, got: &[f64], left: &[f64], from: usize) {
+    assert_eq!(got.len(), left.len(), "{what}: lengths");
+    let mut running = f64::NEG_INFINITY;
+    let mut records = 0;
+    for i in from..left.len() {
+        let (g, l) = (got[i], left[i]);
+        if l.is_nan() {
+            assert!(g.is_infinite(), "{what}[{i}]: {g}, want no match");
+            continue;
+        }
+        assert!(g >= l - 1e-9, "{what}[{i}]: {g} below the left profile {l}");
+        if l >= running {
+            assert!((g - l).abs() <= 1e-9, "{what}[{i}]: record {l}, DAMP {g}");
+            running = l;
+            records += 1;
+        }
+    }
+    assert!(records > 0, "{what}: no records checked");
+}
+
+#[test]
+fn damp_is_exact_where_the_left_profile_peaks_and_finds_stumpys_discord() {
+    let f = fixture("ml/matrix_profile");
+    let m = f["m"].as_u64().expect("m") as usize;
+    let x = floats(&f["series"]);
+    let left = floats(&f["left_profile"]);
+    for lookahead in [0, 16] {
+        damp_contract("plain", &damp(&x, m, lookahead, 0), &left, 0);
+    }
+    let gapped = floats(&f["gapped"]);
+    damp_contract(
+        "gapped",
+        &damp(&gapped, m, 16, 0),
+        &floats(&f["left_profile_gapped"]),
+        0,
+    );
+    let ucr = &f["ucr"];
+    let path = shared_datasets().join(ucr["file"].as_str().expect("file"));
+    let text = std::fs::read_to_string(&path).expect("UCR file");
+    let rows = ucr["rows"].as_u64().expect("rows") as usize;
+    let series: Vec<f64> = text
+        .split_whitespace()
+        .take(rows)
+        .map(|v| v.parse().expect("a number"))
+        .collect();
+    let m = ucr["m"].as_u64().expect("m") as usize;
+    // The fixture's discord is the left profile's largest value among subsequences starting
+    // at 2,500 or later: split so that the best so far restarts at that start.
+    let values = damp(&series, m, 16, 2500 + m - 1);
+    damp_contract("ucr", &values, &floats(&ucr["left_profile"]), 2500);
+    let discord = 2500
+        + values[2500..]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .expect("non-empty");
+    assert_eq!(
+        discord as u64,
+        ucr["discord_after_train_end"].as_u64().expect("discord")
     );
 }

@@ -6,6 +6,7 @@ pub mod arima;
 pub mod artime;
 pub mod cad_ose;
 pub mod cusum;
+pub mod damp;
 pub mod dbscan;
 pub mod discord;
 pub mod ecod;

@@ -97,11 +97,47 @@ impl DiscordParams {
         ]
     }
 
+    fn rule(&self) -> WindowRule<'_> {
+        WindowRule {
+            family: FAMILY,
+            period: self.period,
+            max_period: self.max_period,
+            multiples: &self.multiples,
+            min_window: self.min_window,
+            fallback_window: self.fallback_window,
+            max_fill: self.max_fill,
+        }
+    }
+
     /// Checks every rule; a checked value cannot be wrong.
     pub fn check(&self) -> Result<DiscordValid> {
+        self.rule().check()?;
+        Ok(DiscordValid {
+            params: self.clone(),
+        })
+    }
+}
+
+/// How the discord families choose their windows: the period (given, detected in the training
+/// rows, or the fallback) times each multiple. Shared by `discord` and `damp`.
+pub(crate) struct WindowRule<'a> {
+    /// The family, for error messages (`family.key`).
+    pub family: &'static str,
+    pub period: Option<usize>,
+    pub max_period: usize,
+    pub multiples: &'a [f64],
+    pub min_window: usize,
+    pub fallback_window: usize,
+    pub max_fill: usize,
+}
+
+impl WindowRule<'_> {
+    /// Checks every rule on the window parameters.
+    pub fn check(&self) -> Result<()> {
+        let key = |k: &str| format!("{}.{k}", self.family);
         if self.min_window < 3 {
             return Err(TrainError::param(
-                "discord.min_window",
+                key("min_window"),
                 format!("{} is below 3", self.min_window),
                 "a z-normalised shape needs at least 3 rows",
             ));
@@ -110,21 +146,21 @@ impl DiscordParams {
             && p < 2
         {
             return Err(TrainError::param(
-                "discord.period",
+                key("period"),
                 format!("{p} is below 2"),
                 "give the length of one cycle in rows, or leave it out to detect it",
             ));
         }
         if self.max_period < 2 {
             return Err(TrainError::param(
-                "discord.max_period",
+                key("max_period"),
                 format!("{} is below 2", self.max_period),
                 "the period search needs lags of 2 rows or more",
             ));
         }
         if self.fallback_window < self.min_window {
             return Err(TrainError::param(
-                "discord.fallback_window",
+                key("fallback_window"),
                 format!(
                     "{} is below min_window = {}",
                     self.fallback_window, self.min_window
@@ -134,7 +170,7 @@ impl DiscordParams {
         }
         if self.multiples.is_empty() {
             return Err(TrainError::param(
-                "discord.multiples",
+                key("multiples"),
                 "[] is empty".to_string(),
                 "give at least one multiple of the period, e.g. [1.0]",
             ));
@@ -145,13 +181,56 @@ impl DiscordParams {
             .find(|m| !(m.is_finite() && **m > 0.0))
         {
             return Err(TrainError::param(
-                "discord.multiples",
+                key("multiples"),
                 format!("{bad} is not a positive number"),
                 "each window is round(period × multiple): use positive multiples such as 0.5, 1, 2",
             ));
         }
-        Ok(DiscordValid {
-            params: self.clone(),
+        Ok(())
+    }
+
+    /// The windows for a base length, kept to those the training rows can match.
+    fn windows(&self, period: usize, train_rows: &[f64]) -> Vec<usize> {
+        let mut windows: Vec<usize> = self
+            .multiples
+            .iter()
+            .map(|m| ((period as f64 * m).round() as usize).max(self.min_window))
+            .filter(|&w| has_a_match(train_rows, w))
+            .collect();
+        windows.sort_unstable();
+        windows.dedup();
+        windows
+    }
+
+    /// The period and windows of each channel of `train`.
+    pub fn fit(&self, train: &Series) -> Result<Vec<ChannelFit<DiscordChannel>>> {
+        fit_channels(train, self.family, |x, channel| {
+            let filled = fill_short_gaps(x, self.max_fill);
+            let (period, detected) = match self.period {
+                Some(period) => (period, false),
+                None => match detect_period_above(&filled, self.max_period, 0.0) {
+                    Some(period) => (period, true),
+                    None => (self.fallback_window, false),
+                },
+            };
+            let windows = self.windows(period, &filled);
+            if windows.is_empty() {
+                let shortest = ((period as f64
+                    * self.multiples.iter().copied().fold(f64::INFINITY, f64::min))
+                .round() as usize)
+                    .max(self.min_window);
+                return Err(TrainError::NotEnoughData {
+                    family: self.family,
+                    channel,
+                    needed: shortest + exclusion_zone(shortest) + 1,
+                    got: x.iter().filter(|v| v.is_finite()).count(),
+                });
+            }
+            Ok(DiscordChannel {
+                period,
+                detected,
+                windows,
+            })
         })
     }
 }
@@ -174,54 +253,11 @@ pub struct DiscordChannel {
 }
 
 impl DiscordValid {
-    /// The windows for a base length, kept to those the training rows can match.
-    fn windows(&self, period: usize, train_rows: &[f64]) -> Vec<usize> {
-        let mut windows: Vec<usize> = self
-            .params
-            .multiples
-            .iter()
-            .map(|m| ((period as f64 * m).round() as usize).max(self.params.min_window))
-            .filter(|&w| has_a_match(train_rows, w))
-            .collect();
-        windows.sort_unstable();
-        windows.dedup();
-        windows
-    }
-
     /// Fits on `train`: the period and windows per channel.
     pub fn fit(&self, train: &Series) -> Result<DiscordModel> {
-        let p = &self.params;
-        let channels = fit_channels(train, FAMILY, |x, channel| {
-            let filled = fill_short_gaps(x, p.max_fill);
-            let (period, detected) = match p.period {
-                Some(period) => (period, false),
-                None => match detect_period_above(&filled, p.max_period, 0.0) {
-                    Some(period) => (period, true),
-                    None => (p.fallback_window, false),
-                },
-            };
-            let windows = self.windows(period, &filled);
-            if windows.is_empty() {
-                let shortest = ((period as f64
-                    * p.multiples.iter().copied().fold(f64::INFINITY, f64::min))
-                .round() as usize)
-                    .max(p.min_window);
-                return Err(TrainError::NotEnoughData {
-                    family: FAMILY,
-                    channel,
-                    needed: shortest + exclusion_zone(shortest) + 1,
-                    got: x.iter().filter(|v| v.is_finite()).count(),
-                });
-            }
-            Ok(DiscordChannel {
-                period,
-                detected,
-                windows,
-            })
-        })?;
         Ok(DiscordModel {
-            params: p.clone(),
-            channels,
+            params: self.params.clone(),
+            channels: self.params.rule().fit(train)?,
         })
     }
 }

@@ -16,12 +16,15 @@
 //!   series, and a subsequence that still holds a missing value scores 0 and is never a match;
 //!   a missing row itself always scores 0. A constant subsequence is at 0 from another constant
 //!   one and √window from any other (stumpy's convention).
-//! - Cost: O(n²) time per scored series of n rows (STOMP diagonals, O(1) per pair; no FFT),
-//!   O(n) memory per worker thread; rayon over blocks of diagonals.
+//! - Cost: O(n²) time per scored series of n rows (STOMP diagonals in correlation space with
+//!   the SCAMP covariance update, O(1) per pair, eight diagonals in lockstep; no FFT), O(n)
+//!   memory per worker thread; rayon over blocks of diagonals. Its pruned, streaming sibling
+//!   is [`damp`](crate::detectors::damp).
 //! - Channels are scored apart and combined by [`Combine`].
 
 mod profile;
 
+pub(crate) use profile::Subsequences;
 pub use profile::{exclusion_zone, left_matrix_profile, matrix_profile};
 
 use serde::{Deserialize, Serialize};
