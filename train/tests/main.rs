@@ -10,6 +10,7 @@ mod cusum_reference;
 mod discord_match;
 mod holt_winters_match;
 mod likelihood_match;
+mod linfa_check;
 mod lstm_ae;
 mod ml_b_match;
 mod ml_match;

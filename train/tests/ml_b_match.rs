@@ -13,7 +13,7 @@ use vigil_train::detectors::pca::core::{PcaSettings, PcaState};
 
 use crate::common::{fixture, floats, shared_datasets};
 
-fn matrix(value: &serde_json::Value) -> Array2<f64> {
+pub fn matrix(value: &serde_json::Value) -> Array2<f64> {
     let rows: Vec<Vec<f64>> = value.as_array().expect("rows").iter().map(floats).collect();
     let d = rows[0].len();
     Array2::from_shape_fn((rows.len(), d), |(i, j)| rows[i][j])
