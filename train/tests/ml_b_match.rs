@@ -310,6 +310,34 @@ fn dbscan_labels_and_core_points_equal_scikit_learn() {
     }
 }
 
+/// The fixture's UCR prefix (the shared dataset's file, the fixture's row count) and window.
+fn ucr_prefix(ucr: &serde_json::Value) -> (Vec<f64>, usize) {
+    let path = shared_datasets().join(ucr["file"].as_str().expect("file"));
+    let text = std::fs::read_to_string(&path).expect("UCR file");
+    let rows = ucr["rows"].as_u64().expect("rows") as usize;
+    let series = text
+        .split_whitespace()
+        .take(rows)
+        .map(|v| v.parse().expect("a number"))
+        .collect();
+    (series, ucr["m"].as_u64().expect("m") as usize)
+}
+
+/// The largest value from row 2,500 on (the fixture's training prefix) sits where stumpy's does.
+fn assert_discord_after_train_end(ucr: &serde_json::Value, values: &[f64]) {
+    let discord = 2500
+        + values[2500..]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .expect("non-empty");
+    assert_eq!(
+        discord as u64,
+        ucr["discord_after_train_end"].as_u64().expect("discord")
+    );
+}
+
 fn profile_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -340,28 +368,10 @@ fn left_matrix_profile_matches_brute_force_and_stumpy() {
         1e-9,
     );
     let ucr = &f["ucr"];
-    let path = shared_datasets().join(ucr["file"].as_str().expect("file"));
-    let text = std::fs::read_to_string(&path).expect("UCR file");
-    let rows = ucr["rows"].as_u64().expect("rows") as usize;
-    let series: Vec<f64> = text
-        .split_whitespace()
-        .take(rows)
-        .map(|v| v.parse().expect("a number"))
-        .collect();
-    let m = ucr["m"].as_u64().expect("m") as usize;
+    let (series, m) = ucr_prefix(ucr);
     let profile = left_matrix_profile(&series, m);
     profile_close("ucr", &profile, &floats(&ucr["left_profile"]), 1e-9);
-    let discord = 2500
-        + profile[2500..]
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(i, _)| i)
-            .expect("non-empty");
-    assert_eq!(
-        discord as u64,
-        ucr["discord_after_train_end"].as_u64().expect("discord")
-    );
+    assert_discord_after_train_end(ucr, &profile);
 }
 
 #[test]
@@ -445,28 +455,10 @@ fn damp_is_exact_where_the_left_profile_peaks_and_finds_stumpys_discord() {
         0,
     );
     let ucr = &f["ucr"];
-    let path = shared_datasets().join(ucr["file"].as_str().expect("file"));
-    let text = std::fs::read_to_string(&path).expect("UCR file");
-    let rows = ucr["rows"].as_u64().expect("rows") as usize;
-    let series: Vec<f64> = text
-        .split_whitespace()
-        .take(rows)
-        .map(|v| v.parse().expect("a number"))
-        .collect();
-    let m = ucr["m"].as_u64().expect("m") as usize;
+    let (series, m) = ucr_prefix(ucr);
     // The fixture's discord is the left profile's largest value among subsequences starting
     // at 2,500 or later: split so that the best so far restarts at that start.
     let values = damp(&series, m, 16, 2500 + m - 1);
     damp_contract("ucr", &values, &floats(&ucr["left_profile"]), 2500);
-    let discord = 2500
-        + values[2500..]
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(i, _)| i)
-            .expect("non-empty");
-    assert_eq!(
-        discord as u64,
-        ucr["discord_after_train_end"].as_u64().expect("discord")
-    );
+    assert_discord_after_train_end(ucr, &values);
 }

@@ -45,12 +45,12 @@ use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;
 
 use crate::channels::{ChannelFit, score_channels};
-use crate::detectors::discord::{DiscordChannel, WindowRule};
+use crate::detectors::discord::{DiscordChannel, DiscordParams, WindowRule};
 use crate::detectors::matrix_profile::Subsequences;
 use crate::detectors::matrix_profile::{exclusion_zone, fill_short_gaps};
 use crate::error::{Result, TrainError};
 use crate::scores::{ChannelScores, Combine, Scores};
-use crate::space::{Dim, Space};
+use crate::space::Space;
 
 const FAMILY: &str = "damp";
 
@@ -111,12 +111,10 @@ impl DampParams {
         self
     }
 
-    /// The search space: the longest period searched for and the gap filling.
+    /// The search space: the discord's (the windows follow the data, so there is little to
+    /// tune).
     pub fn space() -> Space {
-        vec![
-            Dim::int("max_period", 100, 2000, 100),
-            Dim::int("max_fill", 0, 16, 1),
-        ]
+        DiscordParams::space()
     }
 
     fn rule(&self) -> WindowRule<'_> {
@@ -455,33 +453,8 @@ impl Mass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detectors::discord::tests::{periodic, series};
     use crate::detectors::matrix_profile::left_matrix_profile;
-
-    fn series(values: Vec<f64>) -> Series {
-        let n = values.len();
-        Series::new(
-            "t",
-            (0..n as i64).map(|i| i * 60_000).collect(),
-            vec!["c0".into()],
-            ndarray::Array2::from_shape_vec((n, 1), values).expect("valid"),
-        )
-    }
-
-    /// A sine of period 50 with one distorted cycle at rows 1510..1530.
-    fn periodic(n: usize) -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                let t = i as f64;
-                let base =
-                    (2.0 * std::f64::consts::PI * t / 50.0).sin() + 0.01 * ((i * 7919) % 13) as f64;
-                if (1510..1530).contains(&i) {
-                    base + 0.8 * (t * 1.3).sin()
-                } else {
-                    base
-                }
-            })
-            .collect()
-    }
 
     #[test]
     fn finds_the_distorted_cycle_from_the_past_only() {

@@ -323,10 +323,11 @@ fn score_channel(x: &[f64], windows: &[usize], max_fill: usize) -> ChannelScores
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn series(values: Vec<f64>) -> Series {
+    /// One channel, one row a minute.
+    pub(crate) fn series(values: Vec<f64>) -> Series {
         let n = values.len();
         Series::new(
             "t",
@@ -337,7 +338,7 @@ mod tests {
     }
 
     /// A sine of period 50 with one distorted cycle at rows 1510..1530.
-    fn periodic(n: usize) -> Vec<f64> {
+    pub(crate) fn periodic(n: usize) -> Vec<f64> {
         (0..n)
             .map(|i| {
                 let t = i as f64;
