@@ -11,7 +11,11 @@
 //!   left-profile value, which raises `bsf` when larger.
 //! - **Forward pruning.** The subsequence is then compared with the next `lookahead` windows of
 //!   starts (`4m` by default, rounded up to a power of two): each one closer than `bsf` has a
-//!   past match closer than `bsf` (this one), so it is never searched; it keeps that distance.
+//!   past match closer than `bsf` (this one), so it is never searched; it keeps its distance
+//!   to the first subsequence that pruned it.
+//! - **Split point.** Scoring the training rows followed by new ones (the catalog's convention),
+//!   `bsf` restarts at the first subsequence that ends after the training rows, as DAMP's split
+//!   point: the training prefix's own discords cannot mask the new rows'.
 //!   A first stretch of 8m with a reach of 16m cost 1.7× the time on four long UCR series
 //!   (resperation, gait, apnea ECG, power demand; the discords are the same, exact either way).
 //!
@@ -19,8 +23,10 @@
 //! reaches the best so far before it**: the discords (and every new maximum a streaming service
 //! would alert on) are exact, the rest are upper bounds below `bsf`. The value of subsequence i
 //! uses rows up to its last one only, bit-identically (a prefix of the series gives a prefix
-//! of the values): the family is causal. Distances come from MASS (a centred query correlated
-//! with a stretch of the series through a real FFT; `realfft`), with the pair rules of
+//! of the values): the family is causal. Candidates come from MASS (a centred query correlated
+//! with a stretch of the series through a real FFT; `realfft`), but the FFT only selects: every
+//! comparison that decides something and every value kept is recomputed exactly by a direct
+//! dot product (so rounding never depends on the stretch), with the pair rules of
 //! [`matrix_profile`](crate::detectors::matrix_profile): a constant subsequence is at distance 0
 //! from another constant one and √m from any other, one holding a non-finite value is neither
 //! scored nor matched.
