@@ -42,11 +42,10 @@
 //! discord's prototype.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use rayon::prelude::*;
+use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;
 
@@ -269,12 +268,12 @@ pub fn damp(x: &[f64], m: usize, lookahead: usize, split: usize) -> Vec<f64> {
         };
         let mut pruned = vec![f64::INFINITY; part.len()];
         for i in part.clone() {
-            let offset = i - part.start;
             if !s.scored(i) || i <= pass.excl {
                 continue;
             }
-            if pruned[offset].is_finite() {
-                values[i] = pruned[offset];
+            let bound = pruned[i - part.start];
+            if bound.is_finite() {
+                values[i] = bound;
                 continue;
             }
             values[i] = pass.backward(&mut mass, i);
@@ -347,24 +346,18 @@ impl Pass<'_> {
     }
 }
 
-/// A transform size with its forward and inverse real FFTs.
-type Plan = (
-    usize,
-    Arc<dyn RealToComplex<f64>>,
-    Arc<dyn ComplexToReal<f64>>,
-);
-
 /// Mueen's algorithm for similarity search: the correlations of one subsequence with a stretch
-/// of others, the covariances from one FFT convolution (plans and buffers kept across calls).
+/// of others, the covariances from one FFT convolution (the planner caches a plan per size; the
+/// buffers are kept across calls and only resized).
 struct Mass {
     m: usize,
     planner: RealFftPlanner<f64>,
-    plans: Vec<Plan>,
     query: Vec<f64>,
     stretch: Vec<f64>,
     query_spectrum: Vec<Complex<f64>>,
     stretch_spectrum: Vec<Complex<f64>>,
     product: Vec<f64>,
+    scratch: Vec<Complex<f64>>,
     /// The last call's correlations (−∞ for pairs that are never matched).
     rho: Vec<f64>,
 }
@@ -374,12 +367,12 @@ impl Mass {
         Self {
             m,
             planner: RealFftPlanner::new(),
-            plans: Vec::new(),
             query: Vec::new(),
             stretch: Vec::new(),
             query_spectrum: Vec::new(),
             stretch_spectrum: Vec::new(),
             product: Vec::new(),
+            scratch: Vec::new(),
             rho: Vec::new(),
         }
     }
@@ -391,18 +384,8 @@ impl Mass {
         let x = s.series();
         let data = &x[starts.start..starts.end + m - 1];
         let size = data.len().next_power_of_two().max(2);
-        let (forward, inverse) = match self.plans.iter().find(|p| p.0 == size) {
-            Some(p) => (p.1.clone(), p.2.clone()),
-            None => {
-                let plan = (
-                    size,
-                    self.planner.plan_fft_forward(size),
-                    self.planner.plan_fft_inverse(size),
-                );
-                self.plans.push(plan.clone());
-                (plan.1, plan.2)
-            }
-        };
+        let forward = self.planner.plan_fft_forward(size);
+        let inverse = self.planner.plan_fft_inverse(size);
         // The query reversed and centred, so the convolution gives the centred covariances.
         let mean = s.mean(i);
         self.query.clear();
@@ -411,22 +394,33 @@ impl Mass {
         self.stretch.clear();
         self.stretch.extend_from_slice(data);
         self.stretch.resize(size, 0.0);
-        self.query_spectrum = forward.make_output_vec();
-        self.stretch_spectrum = forward.make_output_vec();
-        self.product = inverse.make_output_vec();
+        let bins = forward.complex_len();
+        self.query_spectrum.resize(bins, Complex::default());
+        self.stretch_spectrum.resize(bins, Complex::default());
+        self.product.resize(size, 0.0);
+        let scratch = forward.get_scratch_len().max(inverse.get_scratch_len());
+        self.scratch.resize(scratch, Complex::default());
         // Buffers of the planned lengths: the transforms cannot fail.
         forward
-            .process(&mut self.query, &mut self.query_spectrum)
+            .process_with_scratch(&mut self.query, &mut self.query_spectrum, &mut self.scratch)
             .expect("planned length");
         forward
-            .process(&mut self.stretch, &mut self.stretch_spectrum)
+            .process_with_scratch(
+                &mut self.stretch,
+                &mut self.stretch_spectrum,
+                &mut self.scratch,
+            )
             .expect("planned length");
         let norm = 1.0 / size as f64;
         for (a, b) in self.query_spectrum.iter_mut().zip(&self.stretch_spectrum) {
             *a = *a * *b * norm;
         }
         inverse
-            .process(&mut self.query_spectrum, &mut self.product)
+            .process_with_scratch(
+                &mut self.query_spectrum,
+                &mut self.product,
+                &mut self.scratch,
+            )
             .expect("planned length");
         self.rho.clear();
         let covariances = &self.product[m - 1..m - 1 + starts.len()];

@@ -11,8 +11,9 @@
 //! - **Profile.** For each window, the self-join matrix profile of the whole scored series
 //!   ([`matrix_profile`]: each subsequence against every other one outside the exclusion zone,
 //!   earlier *and later*), so a pattern that first appears late but then recurs is not a discord.
-//!   This makes the family batch-only: row t's score uses later rows. Its causal sibling is
-//!   `matrix_profile` (the left profile, what DAMP computes).
+//!   This makes the family batch-only: row t's score uses later rows. Its causal siblings are
+//!   `matrix_profile` (the left profile, one fixed window) and `damp` (these windows, the past
+//!   only, with DAMP's pruning).
 //! - **One scale.** A z-normalised distance lies in `0 ..= 2√m`, so each profile is divided by
 //!   `√(2m)`, which puts every window on the scale of a correlation distance (`√(1 − ρ)`), and
 //!   placed at the subsequence's centre row (`start + m / 2`), where the anomaly it covers lies.

@@ -126,7 +126,7 @@ impl Subsequences {
     }
 
     /// The centred covariance of subsequences i and j, from scratch.
-    pub(crate) fn covariance(&self, m: usize, i: usize, j: usize) -> f64 {
+    fn covariance(&self, m: usize, i: usize, j: usize) -> f64 {
         let (a, b) = (&self.x[i..i + m], &self.x[j..j + m]);
         let (ma, mb) = (self.mean[i], self.mean[j]);
         a.iter().zip(b).map(|(p, q)| (p - ma) * (q - mb)).sum()
@@ -319,6 +319,7 @@ fn lockstep(s: &Subsequences, m: usize, k0: usize, join: Join, best: &mut [f64])
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
