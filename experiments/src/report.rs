@@ -10,13 +10,13 @@ use vigil_eval::event::event_metrics;
 use vigil_eval::labels_from_windows;
 use vigil_reports::{
     CurveSet, DatasetRef, DelaySet, ExperimentReport, FalseAlarms, IncidentDelay, Leaderboard,
-    LeaderboardRow, Lineage, MetricInfo, Metrics, Params, RowKind, ScoreTrack, SeriesData,
-    SeriesPlot, SpecText, TimeWindow, Trial, TuningStudy,
+    LeaderboardRow, Lineage, MetricInfo, Metrics, Params, PeriodRow, PeriodTable, RowKind,
+    ScoreTrack, SeriesData, SeriesPlot, SpecText, TimeWindow, Trial, TuningStudy,
 };
 
 use crate::error::{ExperimentError, Result};
 use crate::metrics::{MetricMap, MetricName};
-use crate::runner::{Entry, Outcome, RunOptions};
+use crate::runner::{Entry, EntryTrace, Outcome, RunOptions};
 use crate::spec::Spec;
 
 /// Name of the summary run's artifact holding the report input (JSON).
@@ -522,6 +522,7 @@ pub fn build_report(spec: &Spec, options: &RunOptions, outcome: &Outcome) -> Exp
             }
         }
     }
+    report.periods = period_tables(lb, outcome);
     for (g, d) in outcome.data.iter().enumerate() {
         let first_unit: usize = outcome.data[..g].iter().map(|x| x.series.len()).sum();
         for e in &plotted {
@@ -734,6 +735,47 @@ fn non_decreasing(timestamps: &[i64]) -> Vec<i64> {
             latest
         })
         .collect()
+}
+
+/// Per dataset, the seasonal periods of every entry that takes a period (leaderboard order),
+/// per series; datasets where no entry has one are left out.
+fn period_tables(lb: &crate::Leaderboard, outcome: &Outcome) -> Vec<PeriodTable> {
+    let mut tables = Vec::new();
+    let mut first_unit = 0;
+    for d in &outcome.data {
+        let units = first_unit..first_unit + d.series.len();
+        first_unit = units.end;
+        let columns: Vec<(&str, &EntryTrace)> = lb
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.name.as_str(), outcome.traces.get(&e.name)?)))
+            .filter(|(_, t)| {
+                units
+                    .clone()
+                    .any(|i| matches!(t.periods.get(i), Some(Some(_))))
+            })
+            .collect();
+        if columns.is_empty() {
+            continue;
+        }
+        tables.push(PeriodTable {
+            dataset: d.name.clone(),
+            families: columns.iter().map(|(name, _)| name.to_string()).collect(),
+            rows: d
+                .series
+                .iter()
+                .zip(units)
+                .map(|(s, i)| PeriodRow {
+                    series: s.series.name.clone(),
+                    periods: columns
+                        .iter()
+                        .map(|(_, t)| t.periods.get(i).cloned().flatten())
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
+    tables
 }
 
 #[cfg(test)]

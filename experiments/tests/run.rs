@@ -294,3 +294,68 @@ fn ucr_runs_rank_by_top1_accuracy_with_the_spec_slack() {
     }
     assert_eq!(by_slack[1].baselines["ucr"]["random"]["ucr_top1"], 1.0);
 }
+
+/// The report's seasonal-period table: the families that take a period, with what was detected
+/// on each series' training rows (the generator's metrics have a daily cycle: 288 five-minute
+/// rows), and no column for the families without one.
+#[test]
+fn the_report_shows_the_periods_detected_on_each_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let text = format!(
+        r#"
+name = "periods"
+seed = 3
+[[datasets]]
+synthetic = {{ seed = 11, length = 4000 }}
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+strategy = "grid"
+budget = 1
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "point_f1" }}
+[[detectors]]
+kind = "ewma"
+search = "none"
+[[detectors]]
+kind = "holt_winters"
+search = "none"
+[[detectors]]
+kind = "mstl"
+search = "none"
+[registry]
+url = "{db}"
+"#
+    );
+    let spec = parse_spec(&text, "periods.toml").unwrap();
+    let options = options(&text, 2);
+    let out = run(&spec, &options).unwrap();
+    let report = vigil_experiments::report::build_report(&spec, &options, &out);
+    assert_eq!(report.periods.len(), 1);
+    let table = &report.periods[0];
+    let mut families = table.families.clone();
+    families.sort();
+    assert_eq!(families, ["holt_winters", "mstl"]);
+    assert_eq!(table.rows.len(), 2);
+    let mstl = table.families.iter().position(|f| f == "mstl").unwrap();
+    let mut daily = 0;
+    for row in &table.rows {
+        let periods = row.periods[mstl].as_ref().expect("mstl was fitted");
+        assert_eq!(periods.len(), 1, "one channel");
+        // A day of rows (snapped to the clock), or nothing on a noisy series.
+        assert!(
+            periods[0].iter().all(|&p| p == 288),
+            "{}: {periods:?}",
+            row.series
+        );
+        daily += usize::from(periods[0] == [288]);
+    }
+    assert!(daily >= 1, "{table:?}");
+}

@@ -220,6 +220,11 @@ pub fn exportability(kind: DetectorKind) -> Exportability {
             ExportForm::Window,
             "ONNX LSTM with vigil's weights over the standardised window",
         ),
+        DetectorKind::Mstl => (
+            ExportForm::None,
+            "the seasonal profiles are a table lookup by row phase and the level a one-line \
+             recursion, but the streaming graph (state: level and phase) is not written yet",
+        ),
         DetectorKind::SeasonalEsd | DetectorKind::SeasonalEsdSliding => (
             ExportForm::None,
             "STL decomposition and the generalised ESD test iterate over the whole series; they \

@@ -90,6 +90,9 @@ fn max_rows(kind: DetectorKind) -> usize {
         // CAD OSE's context memory grows with the series; a 100k-row replay runs for many
         // minutes in the debug test-mode pass CI makes.
         DetectorKind::CadOse => 10_000,
+        // MSTL's robust STL passes (16 per season and pass) with a period detected up to 2016
+        // rows make a 150k-row fit a matter of minutes in the debug test-mode pass.
+        DetectorKind::Mstl => 100_000,
         // ARTime adds a category per non-resonant downsampled value and matches each value
         // against all of them: about 1 s for 100k rows, quadratic beyond.
         DetectorKind::Artime => 100_000,

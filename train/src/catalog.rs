@@ -20,6 +20,7 @@ use crate::detectors::knn::{KnnModel, KnnParams};
 use crate::detectors::lof::{LofModel, LofParams};
 use crate::detectors::lstm_ae::{LstmAutoencoderModel, LstmAutoencoderParams};
 use crate::detectors::matrix_profile::{MatrixProfileModel, MatrixProfileParams};
+use crate::detectors::mstl::{MstlModel, MstlParams};
 use crate::detectors::ocsvm::{OcsvmModel, OcsvmParams};
 use crate::detectors::pca::{PcaModel, PcaParams};
 use crate::detectors::percentile::{RollingPercentileModel, RollingPercentileParams};
@@ -57,6 +58,8 @@ pub enum DetectorKind {
     HoltWinters,
     /// ARIMA(p,d,q) one-step prediction errors, order by AIC.
     Arima,
+    /// MSTL: several seasonal periods removed (detected when not given), causal robust residual.
+    Mstl,
     /// Seasonal ESD (S-H-ESD), batch: STL + generalised ESD on the whole series.
     SeasonalEsd,
     /// Seasonal ESD, causal sliding form.
@@ -105,6 +108,7 @@ impl DetectorKind {
         DetectorKind::RollingPercentile,
         DetectorKind::HoltWinters,
         DetectorKind::Arima,
+        DetectorKind::Mstl,
         DetectorKind::SeasonalEsd,
         DetectorKind::SeasonalEsdSliding,
         DetectorKind::SeasonalBaseline,
@@ -142,6 +146,7 @@ impl DetectorKind {
             DetectorKind::MatrixProfile => "matrix_profile",
             DetectorKind::Discord => "discord",
             DetectorKind::Damp => "damp",
+            DetectorKind::Mstl => "mstl",
             DetectorKind::CadOse => "cad_ose",
             DetectorKind::Artime => "artime",
             DetectorKind::IsolationForest => "isolation_forest",
@@ -191,6 +196,10 @@ impl DetectorKind {
             DetectorKind::Discord => {
                 "discord over several windows from the detected period: distance of each \
                  subsequence to its nearest match anywhere in the series (batch)"
+            }
+            DetectorKind::Mstl => {
+                "MSTL: a day and a week (detected by periodogram when not given) removed, the \
+                 residual from a causal level scored by median / MAD"
             }
             DetectorKind::Damp => {
                 "DAMP: causal discord over several windows from the detected period, each \
@@ -248,6 +257,7 @@ impl DetectorKind {
             }
             DetectorKind::Discord => DetectorSpec::Discord(DiscordParams::default()),
             DetectorKind::Damp => DetectorSpec::Damp(DampParams::default()),
+            DetectorKind::Mstl => DetectorSpec::Mstl(MstlParams::default()),
             DetectorKind::CadOse => DetectorSpec::CadOse(CadOseParams::default()),
             DetectorKind::Artime => DetectorSpec::Artime(ArtimeParams::default()),
             DetectorKind::IsolationForest => {
@@ -283,6 +293,7 @@ impl DetectorKind {
             DetectorKind::MatrixProfile => true,
             DetectorKind::Discord => false,
             DetectorKind::Damp => true,
+            DetectorKind::Mstl => true,
             DetectorKind::CadOse => true,
             DetectorKind::Artime => true,
             DetectorKind::IsolationForest | DetectorKind::Knn | DetectorKind::Lof => true,
@@ -346,6 +357,7 @@ impl DetectorKind {
             DetectorKind::MatrixProfile => MatrixProfileParams::space(),
             DetectorKind::Discord => DiscordParams::space(),
             DetectorKind::Damp => DampParams::space(),
+            DetectorKind::Mstl => MstlParams::space(),
             DetectorKind::CadOse => CadOseParams::space(),
             DetectorKind::Artime => ArtimeParams::space(),
             DetectorKind::IsolationForest => IsolationForestParams::space(),
@@ -398,6 +410,8 @@ pub enum DetectorSpec {
     Discord(DiscordParams),
     /// See [`crate::detectors::damp`].
     Damp(DampParams),
+    /// See [`crate::detectors::mstl`].
+    Mstl(MstlParams),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseParams),
     /// See [`crate::detectors::artime`].
@@ -439,6 +453,7 @@ impl DetectorSpec {
             DetectorSpec::MatrixProfile(_) => DetectorKind::MatrixProfile,
             DetectorSpec::Discord(_) => DetectorKind::Discord,
             DetectorSpec::Damp(_) => DetectorKind::Damp,
+            DetectorSpec::Mstl(_) => DetectorKind::Mstl,
             DetectorSpec::CadOse(_) => DetectorKind::CadOse,
             DetectorSpec::Artime(_) => DetectorKind::Artime,
             DetectorSpec::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -478,6 +493,7 @@ impl DetectorSpec {
             DetectorSpec::MatrixProfile(p) => p.check().map(drop),
             DetectorSpec::Discord(p) => p.check().map(drop),
             DetectorSpec::Damp(p) => p.check().map(drop),
+            DetectorSpec::Mstl(p) => p.check().map(drop),
             DetectorSpec::CadOse(p) => p.check().map(drop),
             DetectorSpec::Artime(p) => p.check().map(drop),
             DetectorSpec::IsolationForest(p) => p.check().map(drop),
@@ -515,6 +531,7 @@ impl DetectorSpec {
             DetectorSpec::MatrixProfile(p) => FittedModel::MatrixProfile(p.check()?.fit(train)?),
             DetectorSpec::Discord(p) => FittedModel::Discord(p.check()?.fit(train)?),
             DetectorSpec::Damp(p) => FittedModel::Damp(p.check()?.fit(train)?),
+            DetectorSpec::Mstl(p) => FittedModel::Mstl(p.check()?.fit(train)?),
             DetectorSpec::CadOse(p) => FittedModel::CadOse(p.check()?.fit(train)?),
             DetectorSpec::Artime(p) => FittedModel::Artime(p.check()?.fit(train)?),
             DetectorSpec::IsolationForest(p) => {
@@ -615,6 +632,8 @@ pub enum FittedModel {
     Discord(DiscordModel),
     /// See [`crate::detectors::damp`].
     Damp(DampModel),
+    /// See [`crate::detectors::mstl`].
+    Mstl(MstlModel),
     /// See [`crate::detectors::cad_ose`].
     CadOse(CadOseModel),
     /// See [`crate::detectors::artime`].
@@ -656,6 +675,7 @@ impl FittedModel {
             FittedModel::MatrixProfile(_) => DetectorKind::MatrixProfile,
             FittedModel::Discord(_) => DetectorKind::Discord,
             FittedModel::Damp(_) => DetectorKind::Damp,
+            FittedModel::Mstl(_) => DetectorKind::Mstl,
             FittedModel::CadOse(_) => DetectorKind::CadOse,
             FittedModel::Artime(_) => DetectorKind::Artime,
             FittedModel::IsolationForest(_) => DetectorKind::IsolationForest,
@@ -687,6 +707,7 @@ impl FittedModel {
             FittedModel::MatrixProfile(m) => m.score(series),
             FittedModel::Discord(m) => m.score(series),
             FittedModel::Damp(m) => m.score(series),
+            FittedModel::Mstl(m) => m.score(series),
             FittedModel::CadOse(m) => m.score(series),
             FittedModel::Artime(m) => m.score(series),
             FittedModel::IsolationForest(m) => m.score(series),
@@ -698,5 +719,44 @@ impl FittedModel {
             FittedModel::Dbscan(m) => m.score(series),
             FittedModel::LstmAutoencoder(m) => m.score(series),
         }
+    }
+
+    /// The seasonal periods (rows) the model uses, per channel, for the families that take a
+    /// period: given, or detected on the training rows when none was given. Empty for a
+    /// channel without a season; `None` for families without a period.
+    pub fn periods(&self) -> Option<Vec<Vec<usize>>> {
+        fn nonzero(p: usize) -> Vec<usize> {
+            if p > 1 { vec![p] } else { Vec::new() }
+        }
+        let per_channel = match self {
+            FittedModel::HoltWinters(m) => m
+                .channels
+                .iter()
+                .map(|c| nonzero(c.state.structure.period))
+                .collect(),
+            FittedModel::SeasonalEsd(m) => {
+                m.channels.iter().map(|c| nonzero(c.state.period)).collect()
+            }
+            FittedModel::SeasonalEsdSliding(m) => {
+                m.channels.iter().map(|c| nonzero(c.state.period)).collect()
+            }
+            FittedModel::SeasonalBaseline(m) => m
+                .channels
+                .iter()
+                .map(|c| {
+                    let mut p = nonzero(c.state.period);
+                    if c.state.long_period > c.state.period {
+                        p.push(c.state.long_period);
+                    }
+                    p
+                })
+                .collect(),
+            FittedModel::Discord(m) => m.channels.iter().map(|c| nonzero(c.state.period)).collect(),
+            FittedModel::Damp(m) => m.channels.iter().map(|c| nonzero(c.state.period)).collect(),
+            FittedModel::Mstl(m) => m.channels.iter().map(|c| c.state.periods.clone()).collect(),
+            FittedModel::AnomalyLikelihood(m) => return m.detector.periods(),
+            _ => return None,
+        };
+        Some(per_channel)
     }
 }

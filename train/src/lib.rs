@@ -21,6 +21,7 @@ pub mod neighbors;
 mod optim;
 mod rolling;
 pub mod scores;
+pub mod season;
 pub mod space;
 pub mod stats;
 

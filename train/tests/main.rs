@@ -14,6 +14,7 @@ mod linfa_check;
 mod lstm_ae;
 mod ml_b_match;
 mod ml_match;
+mod mstl_match;
 mod nab_families;
 mod rolling_match;
 mod stl_shesd_match;

@@ -307,6 +307,9 @@ pub struct EntryTrace {
     pub thresholds: Vec<f64>,
     /// Expected values and band per series (single-channel forecasting/window families).
     pub expected: Vec<Option<Expected>>,
+    /// Seasonal periods per series and channel, for the families that take a period (given,
+    /// or detected on the series' training rows); `None` otherwise or where the fit failed.
+    pub periods: Vec<Option<Vec<Vec<usize>>>>,
 }
 
 /// One series with its parts' windows prepared once.
@@ -1709,6 +1712,12 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 scores: b.scored.scores.clone(),
                 thresholds,
                 expected: b.scored.expected.clone(),
+                periods: b
+                    .scored
+                    .models
+                    .iter()
+                    .map(|m| m.as_ref().and_then(FittedModel::periods))
+                    .collect(),
             },
         );
         pb.inc(1);
@@ -1760,6 +1769,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 scores: e.scores.clone(),
                 thresholds,
                 expected: vec![None; ctx.units.len()],
+                periods: vec![None; ctx.units.len()],
             },
         );
     }

@@ -40,6 +40,9 @@ pub struct ExperimentReport {
     /// Training curves of deep models (loss per epoch).
     #[serde(default)]
     pub training: Vec<TrainingCurve>,
+    /// Seasonal periods each family used, per series (given, or detected on training rows).
+    #[serde(default)]
+    pub periods: Vec<PeriodTable>,
     /// Warnings or remarks to show prominently (e.g. "threshold fitted in-sample").
     #[serde(default)]
     pub notes: Vec<String>,
@@ -147,6 +150,28 @@ pub struct SeriesPlot {
     /// Per-series metrics of the first track (shown under the plot).
     #[serde(default)]
     pub metrics: Metrics,
+}
+
+/// The seasonal periods (in rows) the families that take a period used on each series of one
+/// dataset: the spec's, or what detection found on the series' training rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodTable {
+    /// Dataset name.
+    pub dataset: String,
+    /// Column headings: the families (entries) that take a period.
+    pub families: Vec<String>,
+    /// One row per series.
+    pub rows: Vec<PeriodRow>,
+}
+
+/// One series' periods, one cell per family of its [`PeriodTable`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodRow {
+    /// Series name.
+    pub series: String,
+    /// Per family: the periods per channel (`[[24, 168]]` for one channel with a day and a
+    /// week of hourly rows; an empty channel list = no season found); `None` = not fitted.
+    pub periods: Vec<Option<Vec<Vec<usize>>>>,
 }
 
 /// ROC and PR curve points of one family on one dataset (pooled rows).

@@ -16,5 +16,6 @@ pub use common::{
 pub use comparison::{Comparison, ComparisonPlot, SeriesComparison, VersionSummary};
 pub use experiment::{
     CurveSet, DailyCount, DelaySet, EpochLoss, ExperimentReport, FalseAlarms, IncidentDelay,
-    Leaderboard, LeaderboardRow, RowKind, SeriesPlot, SpecText, TrainingCurve, Trial, TuningStudy,
+    Leaderboard, LeaderboardRow, PeriodRow, PeriodTable, RowKind, SeriesPlot, SpecText,
+    TrainingCurve, Trial, TuningStudy,
 };

@@ -4,11 +4,12 @@ use std::fmt::Write;
 
 use super::series_plot;
 use crate::error::{ReportError, Result};
+use crate::html;
 use crate::html::{
     Cell, Head, Page, duration, duration_ms, escape, lineage_html, metric_columns, metric_head,
     params_html, slug, table,
 };
-use crate::input::{ExperimentReport, Leaderboard, MetricInfo, RowKind};
+use crate::input::{ExperimentReport, Leaderboard, MetricInfo, PeriodTable, RowKind};
 use crate::plot::charts::{
     curve_figure, daily_false_alarm_figure, delay_figure, false_alarm_figure, training_figure,
     tuning_figure,
@@ -109,6 +110,20 @@ pub fn render_experiment(report: &ExperimentReport) -> Result<String> {
             for plot in report.series.iter().filter(|s| s.dataset == dataset) {
                 series_plot(&mut page, "series", plot)?;
             }
+        }
+    }
+
+    if !report.periods.is_empty() {
+        page.section("periods", "Seasonal periods");
+        page.push(
+            "<p class=\"muted\">The season lengths, in rows, that each family with a period used on each \
+             series: the spec's when it gives one, else what detection found on the series' training rows \
+             (autocorrelation for one period; augurs' periodogram validated on the autocorrelation for \
+             MSTL's several). \u{2014} no season found; blank: not fitted. Channels are separated by \
+             \u{201c};\u{201d}.</p>\n",
+        );
+        for table in &report.periods {
+            period_table(&mut page, table);
         }
     }
 
@@ -479,4 +494,46 @@ fn delay_table(sets: &[&crate::input::DelaySet]) -> String {
         sets.len(),
         table(&heads, &rows, true)
     )
+}
+
+fn period_table(page: &mut Page, table: &PeriodTable) {
+    page.push(&format!("<h3>{}</h3>\n", escape(&table.dataset)));
+    let mut heads = vec![Head::text("series")];
+    heads.extend(table.families.iter().map(|f| Head::text(f)));
+    let rows: Vec<(Option<&str>, Vec<Cell>)> = table
+        .rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![Cell::text(&row.series)];
+            cells.extend(
+                row.periods
+                    .iter()
+                    .map(|p| Cell::text(&format_periods(p.as_deref()))),
+            );
+            (None, cells)
+        })
+        .collect();
+    page.push(&html::table(&heads, &rows, true));
+}
+
+/// `24, 168` per channel, channels joined by `; `, `—` for a channel without a season, blank
+/// when not fitted.
+fn format_periods(periods: Option<&[Vec<usize>]>) -> String {
+    let Some(channels) = periods else {
+        return String::new();
+    };
+    channels
+        .iter()
+        .map(|c| {
+            if c.is_empty() {
+                "\u{2014}".to_string()
+            } else {
+                c.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -6,8 +6,8 @@ use vigil_reports::{
     Artifact, Band, Comparison, ComparisonPlot, CurveSet, DailyCount, DatasetRef, DelaySet,
     EpochLoss, ExperimentReport, ExportState, ExportStatus, FalseAlarms, IncidentDelay,
     Leaderboard, LeaderboardRow, Lineage, MetricGroup, MetricInfo, Metrics, ModelCard, Params,
-    RowKind, ScoreTrack, SeriesComparison, SeriesData, SeriesPlot, SpecText, ThresholdInfo,
-    TimeWindow, TrainingCurve, Trial, TuningStudy, VersionSummary,
+    PeriodRow, PeriodTable, RowKind, ScoreTrack, SeriesComparison, SeriesData, SeriesPlot,
+    SpecText, ThresholdInfo, TimeWindow, TrainingCurve, Trial, TuningStudy, VersionSummary,
 };
 
 pub const FAMILIES: [&str; 15] = [
@@ -430,6 +430,20 @@ pub fn experiment(
         delays,
         false_alarms,
         training,
+        periods: vec![PeriodTable {
+            dataset: dataset.clone(),
+            families: vec!["holt_winters".into(), "mstl".into()],
+            rows: vec![
+                PeriodRow {
+                    series: "web-1".into(),
+                    periods: vec![Some(vec![vec![288]]), Some(vec![vec![288, 2016]])],
+                },
+                PeriodRow {
+                    series: "web-2".into(),
+                    periods: vec![Some(vec![vec![]]), None],
+                },
+            ],
+        }],
         notes: vec!["Fixture data: numbers are synthetic.".into()],
     }
 }

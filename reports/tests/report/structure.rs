@@ -65,6 +65,7 @@ fn experiment_report_has_every_section_and_one_svg_per_plot() {
             "spec",
             "leaderboard",
             "series",
+            "periods",
             "curves",
             "tuning",
             "delay",
@@ -346,4 +347,28 @@ fn a_spike_in_a_100k_point_series_reaches_the_plot() {
         points.len()
     );
     assert!(html.len() < 200_000, "{} bytes", html.len());
+}
+
+#[test]
+fn period_table_shows_each_series_periods_per_family() {
+    let report = fixtures::experiment(3, 1_500, 15, 2);
+    let html = render_experiment(&report).unwrap();
+    let section = html
+        .split("id=\"periods\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(section.contains("<th scope=\"col\">holt_winters</th><th scope=\"col\">mstl</th>"));
+    // web-1: Holt-Winters found a day, MSTL a day and a week; web-2: Holt-Winters found no
+    // season (—) and MSTL was not fitted (blank).
+    assert!(
+        section.contains("<td>web-1</td><td>288</td><td>288, 2016</td>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<td>web-2</td><td>\u{2014}</td><td></td>"),
+        "{section}"
+    );
 }

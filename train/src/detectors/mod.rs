@@ -17,6 +17,7 @@ pub mod knn;
 pub mod lof;
 pub mod lstm_ae;
 pub mod matrix_profile;
+pub mod mstl;
 pub mod ocsvm;
 pub mod pca;
 pub mod percentile;

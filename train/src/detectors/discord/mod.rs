@@ -31,12 +31,12 @@ use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;
 
 use crate::channels::{ChannelFit, fit_channels, score_channels};
-use crate::detectors::holt_winters::season::detect_period_above;
 use crate::detectors::matrix_profile::{
     exclusion_zone, fill_short_gaps, has_a_match, matrix_profile,
 };
 use crate::error::{Result, TrainError};
 use crate::scores::{ChannelScores, Combine, Scores};
+use crate::season::detect_period_above;
 use crate::space::{Dim, Space};
 
 const FAMILY: &str = "discord";

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::gradient::{Tape, sse_gradient};
 use super::init::{initial_heuristic, initial_simple};
 use super::recursion::{Component, Smoothing, State, Structure, sse};
-use super::season::detect_period;
 use super::{HoltWintersParams, Initialization};
 use crate::error::{Result, TrainError};
 use crate::optim::{lbfgs, logistic, logit};
+use crate::season::detect_period;
 
 /// Why the fitted structure differs from the requested one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -26,7 +26,6 @@ mod fit;
 mod gradient;
 pub mod init;
 pub mod recursion;
-pub mod season;
 
 use serde::{Deserialize, Serialize};
 use vigil_datasets::Series;

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{SeasonalBaselineParams, Transform};
-use crate::detectors::holt_winters::season::detect_period;
 use crate::error::{Result, TrainError};
+use crate::season::detect_period;
 
 /// Fewest finite training values accepted (and at least two short periods).
 const MIN_TRAIN: usize = 10;

@@ -31,9 +31,9 @@ pub use esd::Direction;
 pub use sliding::{SeasonalEsdSlidingModel, SeasonalEsdSlidingParams, SeasonalEsdSlidingValid};
 
 use crate::channels::{ChannelFit, fit_channels, score_channels, standardised};
-use crate::detectors::holt_winters::season::detect_period;
 use crate::error::{Result, TrainError};
 use crate::scores::{ChannelScores, Combine, Scores};
+use crate::season::detect_period;
 use crate::space::{Dim, Space};
 use esd::generalized_esd;
 use stl::{StlConfig, decompose};
