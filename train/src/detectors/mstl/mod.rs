@@ -23,10 +23,12 @@
 //! sum s_t = Σ_k profile_k[t mod p_k], the deseasonalised value d_t = x_t − s_t, and a level L
 //! that follows d by exponential smoothing with weight `level_alpha` (the trend, estimated
 //! from the past only). Residual r_t = d_t − L_{t−1}; score |r_t − centre| / spread; expected
-//! value s_t + L_{t−1} + centre, band ± `band_z` spreads. The first finite row only sets the
-//! level (warm-up 1 row); NaN rows score 0 and leave the level unchanged. Memory: the level
-//! forgets within about 1 / `level_alpha` rows; the seasonal profiles are fixed at fit time
-//! (the retraining job refreshes them).
+//! value s_t + L_{t−1} + centre, band ± `band_z` spreads. The spread starts at the training
+//! one and follows each scored row's absolute deviation (× √(π/2)) with weight
+//! `scale_alpha`. The first finite row only sets the level (warm-up 1 row); NaN rows score 0
+//! and leave the level unchanged. Memory: the level forgets within about 1 / `level_alpha`
+//! rows, the spread within 1 / `scale_alpha`; the seasonal profiles are fixed at fit time (the
+//! retraining job refreshes them).
 //!
 //! Cost: fit O(iterate · seasons · STL) plus detection (one FFT pass and an
 //! O(n · `max_period`) autocorrelation); score O(seasons) per row.
@@ -46,6 +48,9 @@ use crate::space::{Dim, Space};
 
 /// Scale of the MAD that estimates a normal standard deviation.
 const MAD_TO_SIGMA: f64 = 1.4826;
+
+/// Scale of the mean absolute deviation that estimates a normal standard deviation (√(π/2)).
+const MEAN_ABS_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
 
 /// Unchecked MSTL parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +80,9 @@ pub struct MstlParams {
     pub lmbda: Option<f64>,
     /// Weight of each new deseasonalised value in the level, in (0, 1].
     pub level_alpha: f64,
+    /// Weight of each new absolute deviation in the running spread while scoring, in [0, 1)
+    /// (0 keeps the training spread): the scale follows a metric whose noise grows or shrinks.
+    pub scale_alpha: f64,
     /// Half-width of the band, in robust spreads.
     pub band_z: f64,
     /// Fewest finite training values accepted.
@@ -95,6 +103,7 @@ impl Default for MstlParams {
             robust: true,
             lmbda: None,
             level_alpha: 0.1,
+            scale_alpha: 0.01,
             band_z: 3.0,
             min_train: 20,
             combine: Combine::Max,
@@ -123,6 +132,7 @@ impl MstlParams {
     pub fn space() -> Space {
         vec![
             Dim::log("level_alpha", 0.01, 0.5),
+            Dim::log("scale_alpha", 0.001, 0.1),
             Dim::int("max_seasons", 1, 2, 1),
         ]
     }
@@ -194,6 +204,13 @@ impl MstlParams {
                 "mstl.lmbda",
                 format!("{l} is not in [-1, 2]"),
                 "use 0 (log) for multiplicative seasons, 0.5 (square root), or leave it out",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.scale_alpha) {
+            return Err(TrainError::param(
+                "mstl.scale_alpha",
+                format!("{} is not in [0, 1)", self.scale_alpha),
+                "use a small weight such as 0.01, or 0 to keep the training spread",
             ));
         }
         if !(self.level_alpha > 0.0 && self.level_alpha <= 1.0) {
@@ -374,7 +391,7 @@ fn fit_channel(params: &MstlParams, step_ms: Option<i64>, raw: &[f64]) -> MstlCh
         // More than half the residuals equal the centre (a mostly flat series): fall back to
         // the mean absolute deviation, so that the rest is not divided by the floor.
         let mean_abs = deviations.iter().sum::<f64>() / deviations.len().max(1) as f64;
-        channel.spread = (1.2533 * mean_abs).max(SPREAD_FLOOR);
+        channel.spread = (MEAN_ABS_TO_SIGMA * mean_abs).max(SPREAD_FLOOR);
     }
     channel
 }
@@ -459,6 +476,7 @@ impl MstlModel {
     /// Scores every row of `series` causally (row 0 = the first training row).
     pub fn score(&self, series: &Series) -> Result<Scores> {
         let alpha = self.params.level_alpha;
+        let scale_alpha = self.params.scale_alpha;
         let band_z = self.params.band_z;
         score_channels(
             series,
@@ -472,14 +490,20 @@ impl MstlModel {
                 let mut lower = vec![f64::NAN; n];
                 let mut upper = vec![f64::NAN; n];
                 let mut warm_up = n;
+                let mut spread = c.spread;
                 for (t, step) in causal(c, alpha, x).into_iter().enumerate() {
                     let Some((level, r)) = step else { continue };
                     warm_up = warm_up.min(t);
-                    values[t] = standardised(r - c.center, c.spread);
+                    let deviation = r - c.center;
+                    values[t] = standardised(deviation, spread);
                     let e = c.seasonal_at(t) + level + c.center;
                     expected[t] = inverse(c.lmbda, e);
-                    lower[t] = inverse(c.lmbda, e - band_z * c.spread);
-                    upper[t] = inverse(c.lmbda, e + band_z * c.spread);
+                    lower[t] = inverse(c.lmbda, e - band_z * spread);
+                    upper[t] = inverse(c.lmbda, e + band_z * spread);
+                    // After the row is scored: the mean absolute deviation times √(π/2) (a
+                    // normal σ), smoothed.
+                    spread += scale_alpha * (MEAN_ABS_TO_SIGMA * deviation.abs() - spread);
+                    spread = spread.max(SPREAD_FLOOR);
                 }
                 ChannelScores {
                     values,
