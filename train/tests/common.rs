@@ -69,6 +69,16 @@ pub fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A JSON array of non-negative integers.
+pub fn usizes(value: &serde_json::Value) -> Vec<usize> {
+    value
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_u64().expect("a non-negative integer") as usize)
+        .collect()
+}
+
 /// A JSON array of numbers or nulls (NaN).
 pub fn floats(value: &serde_json::Value) -> Vec<f64> {
     value

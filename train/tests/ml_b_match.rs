@@ -11,7 +11,7 @@ use vigil_train::detectors::matrix_profile::left_matrix_profile;
 use vigil_train::detectors::ocsvm::core::{Gamma, OcsvmState};
 use vigil_train::detectors::pca::core::{PcaSettings, PcaState};
 
-use crate::common::{fixture, floats, shared_datasets};
+use crate::common::{fixture, floats, shared_datasets, usizes};
 
 pub fn matrix(value: &serde_json::Value) -> Array2<f64> {
     let rows: Vec<Vec<f64>> = value.as_array().expect("rows").iter().map(floats).collect();
@@ -46,15 +46,6 @@ pub fn smd_slices(columns: &[usize]) -> (Array2<f64>, Array2<f64>) {
         })
     };
     (slice(0, 2000), slice(2000, 3000))
-}
-
-fn columns(value: &serde_json::Value) -> Vec<usize> {
-    value
-        .as_array()
-        .expect("columns")
-        .iter()
-        .map(|v| v.as_u64().expect("index") as usize)
-        .collect()
 }
 
 #[test]
@@ -94,7 +85,7 @@ fn ecod_matches_pyod_in_sample_and_the_no_leak_reference() {
     );
 
     let smd = &f["smd"];
-    let (train, test) = smd_slices(&columns(&smd["columns"]));
+    let (train, test) = smd_slices(&usizes(&smd["columns"]));
     let state = EcodState::fit(train.view());
     let in_sample = state.training_scores(train.view());
     assert_close(
@@ -172,7 +163,7 @@ fn pca_matches_pyod_to_1e9() {
         );
     }
     let smd = &f["smd"];
-    let (train, test) = smd_slices(&columns(&smd["columns"]));
+    let (train, test) = smd_slices(&usizes(&smd["columns"]));
     let settings = PcaSettings {
         n_components: None,
         n_selected_components: None,
@@ -293,7 +284,7 @@ fn dbscan_labels_and_core_points_equal_scikit_learn() {
             clustering.labels, labels,
             "eps {eps} min_samples {min_samples}"
         );
-        let core: Vec<usize> = columns(&case["core_sample_indices"]);
+        let core: Vec<usize> = usizes(&case["core_sample_indices"]);
         assert_eq!(clustering.core, core, "eps {eps} min_samples {min_samples}");
         let (state, _) = DbscanState::fit(train.view(), eps, min_samples);
         let scores: Vec<f64> = test

@@ -5,16 +5,7 @@
 
 use vigil_train::detectors::mstl::decompose;
 
-use crate::common::{fixture, floats, nab_values};
-
-fn usizes(value: &serde_json::Value) -> Vec<usize> {
-    value
-        .as_array()
-        .expect("an array")
-        .iter()
-        .map(|v| v.as_u64().expect("an integer") as usize)
-        .collect()
-}
+use crate::common::{fixture, floats, nab_values, usizes};
 
 #[test]
 fn mstl_components_match_statsmodels() {
