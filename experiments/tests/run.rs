@@ -359,3 +359,62 @@ url = "{db}"
     }
     assert!(daily >= 1, "{table:?}");
 }
+
+/// A fit that departs from its parameters (Holt-Winters finding no season within `max_period`)
+/// is reported once per family with the series it concerns, not once per series and trial.
+#[test]
+fn fit_fallbacks_are_one_warning_per_family_with_the_series_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let text = format!(
+        r#"
+name = "fallbacks"
+seed = 3
+[[datasets]]
+synthetic = {{ seed = 11, length = 4000 }}
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+strategy = "grid"
+budget = 1
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "point_f1" }}
+[[detectors]]
+kind = "holt_winters"
+params = {{ max_period = 10 }}
+search = "none"
+[[detectors]]
+kind = "ewma"
+search = "none"
+[registry]
+url = "{db}"
+"#
+    );
+    let spec = parse_spec(&text, "fallbacks.toml").unwrap();
+    let out = run(&spec, &options(&text, 2)).unwrap();
+    let fallbacks: Vec<&String> = out
+        .leaderboard
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("holt_winters:"))
+        .collect();
+    assert_eq!(fallbacks.len(), 1, "{:?}", out.leaderboard.warnings);
+    assert!(
+        fallbacks[0].contains("no seasonal period detected up to 10 rows")
+            && fallbacks[0].contains("on 2 of 2 series"),
+        "{}",
+        fallbacks[0]
+    );
+    assert!(
+        !out.leaderboard
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("ewma:"))
+    );
+}

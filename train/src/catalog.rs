@@ -721,6 +721,38 @@ impl FittedModel {
         }
     }
 
+    /// How the fit departed from the parameters, one note per channel where it did (e.g.
+    /// Holt-Winters dropping a season it found no period for); empty for most families. The
+    /// notes name no series, so that a runner can count them across series.
+    pub fn fit_notes(&self) -> Vec<String> {
+        match self {
+            FittedModel::HoltWinters(m) => m
+                .channels
+                .iter()
+                .enumerate()
+                .filter_map(|(c, fit)| {
+                    let f = fit.state.fallback.as_ref()?;
+                    let channel = if m.channels.len() > 1 {
+                        format!("channel {c}: ")
+                    } else {
+                        String::new()
+                    };
+                    Some(format!(
+                        "{channel}holt_winters fitted {} instead of {} ({})",
+                        f.fitted,
+                        f.requested,
+                        f.reasons.join("; ")
+                    ))
+                })
+                .collect(),
+            FittedModel::AnomalyLikelihood(m) => std::iter::once(&*m.detector)
+                .chain(&m.others)
+                .flat_map(FittedModel::fit_notes)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The seasonal periods (rows) the model uses, per channel, for the families that take a
     /// period: given, or detected on the training rows when none was given. Empty for a
     /// channel without a season; `None` for families without a period.

@@ -1422,6 +1422,43 @@ fn group_by_label(by: &GroupBy) -> String {
 /// scope, series whose tuning rows hold fewer than `min_incidents` incidents while a
 /// thresholded objective or a supervised threshold policy is fitted on them; under the corpus
 /// and pooled scopes, a corpus that holds fewer in all.
+/// Series named in a fit warning before the rest are counted.
+const NAMED_SERIES: usize = 3;
+
+/// One warning per family and fit note (e.g. Holt-Winters dropping a season it found no period
+/// for) over each family's chosen candidate: how many series it concerns and the first few,
+/// instead of one log line per series and trial.
+fn fit_warnings(ctx: &Ctx<'_>, families: &[FamilyTrials]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for f in families {
+        let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (i, model) in f.best.scored.models.iter().enumerate() {
+            for note in model.iter().flat_map(FittedModel::fit_notes) {
+                notes
+                    .entry(note)
+                    .or_default()
+                    .push(ctx.units[i].prepared.key());
+            }
+        }
+        for (note, series) in notes {
+            let named = series[..series.len().min(NAMED_SERIES)].join(", ");
+            let more = series.len().saturating_sub(NAMED_SERIES);
+            warnings.push(format!(
+                "{}: {note}, on {} of {} series ({named}{})",
+                f.best.kind,
+                series.len(),
+                ctx.units.len(),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    warnings
+}
+
 fn few_incident_warnings(ctx: &Ctx<'_>) -> Vec<String> {
     let min = ctx.spec.validation.min_incidents;
     let objective = ctx.spec.objective.metric;
@@ -1806,7 +1843,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
             options.progress,
         )
     });
-    let warnings = few_incident_warnings(&ctx);
+    let mut warnings = few_incident_warnings(&ctx);
+    warnings.extend(fit_warnings(&ctx, &families));
     for w in &warnings {
         tracing::warn!("{w}");
     }

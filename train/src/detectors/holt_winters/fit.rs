@@ -167,7 +167,9 @@ pub(crate) fn fit_channel(
             reasons: reasons.clone(),
         });
         if let Some(fallback) = &fallback {
-            tracing::warn!(
+            // Recorded in the fitted state ([`crate::FittedModel::fit_notes`]); the runner
+            // reports it once per family with the series it concerns.
+            tracing::debug!(
                 channel,
                 requested = %fallback.requested,
                 fitted = %fallback.fitted,
