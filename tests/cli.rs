@@ -273,9 +273,10 @@ fn run_prints_a_leaderboard_registers_and_writes_a_self_contained_report() {
         .contains("http");
     assert!(!external, "the report must not fetch anything");
     // The registry answers for the alias the run set.
+    // `--registry` is the flag on every verb (`--db` stays as an alias, used further down).
     let get = vigil(&[
         "registry",
-        "--db",
+        "--registry",
         &format!("sqlite://{}", dir.path().join("vigil.db").display()),
         "versions",
         "cli-small",

@@ -57,7 +57,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_store: bool,
     /// Registry database: sqlite://PATH or postgres://USER@HOST:PORT/DB.
-    #[arg(long, env = "VIGIL_DB", default_value = DEFAULT_DB_URL)]
+    #[arg(long = "registry", visible_alias = "db", env = "VIGIL_DB", default_value = DEFAULT_DB_URL)]
     pub db: String,
     /// Artifact directory (default: `<db stem>-artifacts` beside a SQLite file).
     #[arg(long, env = "VIGIL_ARTIFACTS")]

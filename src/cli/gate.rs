@@ -25,7 +25,7 @@ pub struct GateArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "write_baseline")]
     pub baseline: Option<PathBuf>,
     /// Registry URL for a `baseline.model` reference (overrides `baseline.registry`).
-    #[arg(long, env = "VIGIL_DB")]
+    #[arg(long, visible_alias = "db", env = "VIGIL_DB")]
     pub registry: Option<String>,
     /// Worker threads (results do not depend on it).
     #[arg(long)]

@@ -25,7 +25,13 @@ use vigil_registry::{
 #[derive(Debug, clap::Args)]
 pub struct RegistryArgs {
     /// Registry database: sqlite://PATH or postgres://USER@HOST:PORT/DB.
-    #[arg(long, env = "VIGIL_DB", default_value = DEFAULT_DB_URL, global = true)]
+    #[arg(
+        long = "registry",
+        visible_alias = "db",
+        env = "VIGIL_DB",
+        default_value = DEFAULT_DB_URL,
+        global = true
+    )]
     pub db: String,
     /// Artifact directory (default: `<db stem>-artifacts` beside a SQLite file).
     #[arg(long, env = "VIGIL_ARTIFACTS", global = true)]

@@ -27,7 +27,12 @@ pub struct ReportArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Registry database URL.
-    #[arg(long, env = "VIGIL_DB", default_value = vigil_registry::DEFAULT_DB_URL)]
+    #[arg(
+        long = "registry",
+        visible_alias = "db",
+        env = "VIGIL_DB",
+        default_value = vigil_registry::DEFAULT_DB_URL
+    )]
     pub db: String,
 }
 

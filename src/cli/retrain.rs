@@ -20,7 +20,7 @@ pub struct RetrainArgs {
     /// The retrain spec (TOML), e.g. experiments/specs/retrain.toml.
     pub spec: PathBuf,
     /// Registry database URL (overrides the experiment's `[registry] url`).
-    #[arg(long, env = "VIGIL_DB")]
+    #[arg(long, visible_alias = "db", env = "VIGIL_DB")]
     pub registry: Option<String>,
     /// Decide and report without moving any alias (the challenger trains in a scratch registry).
     #[arg(long)]

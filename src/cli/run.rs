@@ -19,7 +19,7 @@ pub struct RunArgs {
     /// The experiment spec (TOML), e.g. experiments/specs/quickstart.toml.
     pub spec: PathBuf,
     /// Registry database URL (overrides the spec's `[registry] url`).
-    #[arg(long, env = "VIGIL_DB")]
+    #[arg(long, visible_alias = "db", env = "VIGIL_DB")]
     pub registry: Option<String>,
     /// Artifact directory (default: beside a SQLite registry file; `./vigil-artifacts` for
     /// PostgreSQL, so point every process of a team at one shared directory).
