@@ -551,7 +551,58 @@ pub fn parse_spec(text: &str, origin: &str) -> Result<Spec> {
         .map_err(|e| syntax_error(text, origin, &e, "experiments/specs/quickstart.toml"))?;
     check_lenient_tables(text, origin)?;
     spec.check(origin)?;
+    check_detector_params(&spec, text, origin)?;
     Ok(spec)
+}
+
+/// Each `[[detectors]]` entry's fixed `params` applied to the family's defaults: a value of the
+/// wrong type, or (under `search = "none"`, where that is the only candidate) one that breaks
+/// a rule, fails here with the file and line of the entry's `params`, like a syntax error.
+fn check_detector_params(spec: &Spec, text: &str, origin: &str) -> Result<()> {
+    for (i, entry) in spec.detectors.iter().enumerate() {
+        let fixed_only = matches!(&entry.search, SearchDims::Named(n) if n == "none");
+        let error = match crate::search::base_spec(entry) {
+            Err(ExperimentError::Detector { source, .. }) => source.to_string(),
+            Err(other) => return Err(other),
+            Ok(base) if fixed_only => match base.check() {
+                Err(e) => e.to_string(),
+                Ok(()) => continue,
+            },
+            Ok(_) => continue,
+        };
+        let (message, hint) = error.split_once("\nhint: ").unwrap_or((
+            error.as_str(),
+            "see `vigil families NAME` for the parameters",
+        ));
+        return Err(ExperimentError::SpecSyntax {
+            file: origin.to_string(),
+            line: detector_params_line(text, i),
+            column: 1,
+            message: format!("[[detectors]] #{} ({}): {message}", i + 1, entry.kind),
+            hint: hint.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The 1-based line of the `i`-th `[[detectors]]` entry's `params` key (its header line when
+/// it has none; 0 when the entry is not found, e.g. written as an inline array).
+fn detector_params_line(text: &str, i: usize) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(header) = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[detectors]]"))
+        .nth(i)
+        .map(|(n, _)| n)
+    else {
+        return 0;
+    };
+    lines[header + 1..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .position(|l| l.trim_start().starts_with("params"))
+        .map_or(header + 1, |k| header + 2 + k)
 }
 
 /// `[threshold]` and `[alert]` come from the eval crate, whose tagged types accept unknown
@@ -955,6 +1006,31 @@ kind = "rolling_zscore"
         assert!(err.contains("t.toml:10:"), "{err}");
         assert!(err.contains("metrik"), "{err}");
         assert!(err.contains("hint:"), "{err}");
+    }
+
+    #[test]
+    fn bad_detector_params_name_the_file_and_line_of_the_entry() {
+        // MINIMAL's `[[detectors]]` header is line 11; a second entry follows with `params`.
+        let text = format!(
+            "{MINIMAL}search = \"none\"\n[[detectors]]\nkind = \"ewma\"\n# fixed\nparams = {{ min_periods = -5 }}\n"
+        );
+        let err = parse_spec(&text, "t.toml").expect_err("-5").to_string();
+        assert!(err.contains("t.toml:17:1:"), "{err}");
+        assert!(
+            err.contains("[[detectors]] #2 (ewma)") && err.contains("min_periods"),
+            "{err}"
+        );
+        assert!(err.contains("\nhint: "), "{err}");
+        // A value of the right type that breaks a rule, where it is the only candidate.
+        let text = format!("{MINIMAL}params = {{ window = 1 }}\nsearch = \"none\"\n");
+        let err = parse_spec(&text, "t.toml")
+            .expect_err("window 1")
+            .to_string();
+        assert!(err.contains("t.toml:13:1:"), "{err}");
+        assert!(err.contains("rolling_zscore.window"), "{err}");
+        // Without `params` the entry's header line is named.
+        assert_eq!(detector_params_line(MINIMAL, 0), 11);
+        assert_eq!(detector_params_line(MINIMAL, 1), 0);
     }
 
     #[test]
