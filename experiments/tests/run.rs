@@ -295,16 +295,13 @@ fn ucr_runs_rank_by_top1_accuracy_with_the_spec_slack() {
     assert_eq!(by_slack[1].baselines["ucr"]["random"]["ucr_top1"], 1.0);
 }
 
-/// The report's seasonal-period table: the families that take a period, with what was detected
-/// on each series' training rows (the generator's metrics have a daily cycle: 288 five-minute
-/// rows), and no column for the families without one.
-#[test]
-fn the_report_shows_the_periods_detected_on_each_series() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("r.db").display());
-    let text = format!(
+/// A spec over two generated series (4,000 five-minute rows each, 40/30/30 % split), one
+/// candidate per family, `detectors` appended, its registry in `dir`.
+fn two_series_spec(dir: &std::path::Path, name: &str, detectors: &str) -> String {
+    let db = format!("sqlite://{}", dir.join("r.db").display());
+    format!(
         r#"
-name = "periods"
+name = "{name}"
 seed = 3
 [[datasets]]
 synthetic = {{ seed = 11, length = 4000 }}
@@ -321,6 +318,23 @@ metric = "event_f1"
 [threshold]
 kind = "best"
 objective = {{ metric = "point_f1" }}
+{detectors}
+[registry]
+url = "{db}"
+"#
+    )
+}
+
+/// The report's seasonal-period table: the families that take a period, with what was detected
+/// on each series' training rows (the generator's metrics have a daily cycle: 288 five-minute
+/// rows), and no column for the families without one.
+#[test]
+fn the_report_shows_the_periods_detected_on_each_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = two_series_spec(
+        dir.path(),
+        "periods",
+        r#"
 [[detectors]]
 kind = "ewma"
 search = "none"
@@ -330,9 +344,7 @@ search = "none"
 [[detectors]]
 kind = "mstl"
 search = "none"
-[registry]
-url = "{db}"
-"#
+"#,
     );
     let spec = parse_spec(&text, "periods.toml").unwrap();
     let options = options(&text, 2);
@@ -365,36 +377,18 @@ url = "{db}"
 #[test]
 fn fit_fallbacks_are_one_warning_per_family_with_the_series_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("r.db").display());
-    let text = format!(
+    let text = two_series_spec(
+        dir.path(),
+        "fallbacks",
         r#"
-name = "fallbacks"
-seed = 3
-[[datasets]]
-synthetic = {{ seed = 11, length = 4000 }}
-max_series = 2
-[split]
-kind = "fractions"
-train = 0.4
-validation = 0.3
-[search]
-strategy = "grid"
-budget = 1
-[objective]
-metric = "event_f1"
-[threshold]
-kind = "best"
-objective = {{ metric = "point_f1" }}
 [[detectors]]
 kind = "holt_winters"
-params = {{ max_period = 10 }}
+params = { max_period = 10 }
 search = "none"
 [[detectors]]
 kind = "ewma"
 search = "none"
-[registry]
-url = "{db}"
-"#
+"#,
     );
     let spec = parse_spec(&text, "fallbacks.toml").unwrap();
     let out = run(&spec, &options(&text, 2)).unwrap();

@@ -128,7 +128,8 @@ impl MstlParams {
         self
     }
 
-    /// The search space: the level's weight and the number of seasons detected.
+    /// The search space: the level's and the spread's weights, and the number of seasons
+    /// detected.
     pub fn space() -> Space {
         vec![
             Dim::log("level_alpha", 0.01, 0.5),
@@ -251,11 +252,8 @@ pub struct MstlValid {
 pub struct MstlChannel {
     /// Seasonal periods used, ascending (empty = no seasonal component).
     pub periods: Vec<usize>,
-    /// Whether the periods were detected (not given).
-    pub detected: bool,
-    /// Box-Cox λ (`None` = none) and the value that values ≤ 0 read as under it.
-    pub lmbda: Option<f64>,
-    /// Under `lmbda`: half the smallest positive training value (0 otherwise).
+    /// Under the model's `lmbda`: half the smallest positive training value, what values ≤ 0
+    /// read as (0 without a transform).
     pub floor: f64,
     /// Seasonal profiles, each indexed by row mod its length: one profile, the last cycle of
     /// the seasonal *sum*, when every period divides the longest (a day and a week), else the
@@ -347,7 +345,6 @@ fn fit_channel(params: &MstlParams, step_ms: Option<i64>, raw: &[f64]) -> MstlCh
         .collect();
     let y = y.as_slice();
     let filled = interpolate(y).unwrap_or_else(|| vec![0.0; y.len()]);
-    let detected = params.periods.is_none();
     let periods = match &params.periods {
         Some(p) => p.clone(),
         None => {
@@ -372,14 +369,12 @@ fn fit_channel(params: &MstlParams, step_ms: Option<i64>, raw: &[f64]) -> MstlCh
     let profiles = profiles(&parts);
     let mut channel = MstlChannel {
         periods: parts.periods,
-        detected,
-        lmbda: params.lmbda,
         floor,
         profiles,
         center: 0.0,
         spread: 1.0,
     };
-    let residuals: Vec<f64> = causal(&channel, params.level_alpha, raw)
+    let residuals: Vec<f64> = causal(&channel, params, raw)
         .into_iter()
         .filter_map(|step| step.map(|(_, r)| r))
         .collect();
@@ -398,7 +393,7 @@ fn fit_channel(params: &MstlParams, step_ms: Option<i64>, raw: &[f64]) -> MstlCh
 
 /// The causal recursion over `x`: per row, `None` where there is no residual (NaN, or the
 /// first finite row), else (the expected deseasonalised level before the row, the residual).
-fn causal(channel: &MstlChannel, level_alpha: f64, x: &[f64]) -> Vec<Option<(f64, f64)>> {
+fn causal(channel: &MstlChannel, params: &MstlParams, x: &[f64]) -> Vec<Option<(f64, f64)>> {
     let mut level: Option<f64> = None;
     x.iter()
         .enumerate()
@@ -406,14 +401,14 @@ fn causal(channel: &MstlChannel, level_alpha: f64, x: &[f64]) -> Vec<Option<(f64
             if !v.is_finite() {
                 return None;
             }
-            let d = transform(channel.lmbda, channel.floor, v) - channel.seasonal_at(t);
+            let d = transform(params.lmbda, channel.floor, v) - channel.seasonal_at(t);
             match level {
                 None => {
                     level = Some(d);
                     None
                 }
                 Some(l) => {
-                    level = Some(l + level_alpha * (d - l));
+                    level = Some(l + params.level_alpha * (d - l));
                     Some((l, d - l))
                 }
             }
@@ -475,7 +470,7 @@ pub struct MstlModel {
 impl MstlModel {
     /// Scores every row of `series` causally (row 0 = the first training row).
     pub fn score(&self, series: &Series) -> Result<Scores> {
-        let alpha = self.params.level_alpha;
+        let lmbda = self.params.lmbda;
         let scale_alpha = self.params.scale_alpha;
         let band_z = self.params.band_z;
         score_channels(
@@ -491,15 +486,15 @@ impl MstlModel {
                 let mut upper = vec![f64::NAN; n];
                 let mut warm_up = n;
                 let mut spread = c.spread;
-                for (t, step) in causal(c, alpha, x).into_iter().enumerate() {
+                for (t, step) in causal(c, &self.params, x).into_iter().enumerate() {
                     let Some((level, r)) = step else { continue };
                     warm_up = warm_up.min(t);
                     let deviation = r - c.center;
                     values[t] = standardised(deviation, spread);
                     let e = c.seasonal_at(t) + level + c.center;
-                    expected[t] = inverse(c.lmbda, e);
-                    lower[t] = inverse(c.lmbda, e - band_z * spread);
-                    upper[t] = inverse(c.lmbda, e + band_z * spread);
+                    expected[t] = inverse(lmbda, e);
+                    lower[t] = inverse(lmbda, e - band_z * spread);
+                    upper[t] = inverse(lmbda, e + band_z * spread);
                     // After the row is scored: the mean absolute deviation times √(π/2) (a
                     // normal σ), smoothed.
                     spread += scale_alpha * (MEAN_ABS_TO_SIGMA * deviation.abs() - spread);
@@ -664,7 +659,6 @@ mod tests {
         let model = fit(MstlParams::default(), &x[..train]);
         let channel = &model.channels[0].state;
         assert_eq!(channel.periods, vec![24, 168]);
-        assert!(channel.detected);
         let scores = model.score(&series(x.clone())).expect("score");
         assert_eq!(scores.warm_up, 1);
         let both = margin(&scores, train, &[dip, spike]);
@@ -676,7 +670,6 @@ mod tests {
             &x[..train],
         );
         assert_eq!(daily.channels[0].state.periods, vec![24]);
-        assert!(!daily.channels[0].state.detected);
         let one = margin(
             &daily.score(&series(x.clone())).expect("score"),
             train,
