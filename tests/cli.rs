@@ -840,10 +840,10 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
     assert_eq!(busy.status.code(), Some(2), "{}", stderr(&busy));
     assert!(stderr(&busy).contains("not empty"), "{}", stderr(&busy));
 
-    // The ensemble: members plus rule. `vigil run` registers only the best entry; register
-    // the mean ensemble from the leaderboard as the runner does (its state plus each member's
-    // fitted models), then export it and recompute the ensemble score from the members'
-    // ONNX scores with the exported rule.
+    // The ensemble: members plus rule. Registered here in the format before vigil-state/2
+    // (the leaderboard's untyped ensemble JSON plus each member's bare map of fitted models),
+    // which the reader still loads; then exported, and the ensemble score recomputed from
+    // the members' ONNX scores with the exported rule.
     let entry = leaderboard["entries"]
         .as_array()
         .expect("entries")
@@ -861,17 +861,14 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
             let reference: vigil_registry::ModelRef =
                 format!("cli-export.{kind}@1").parse().expect("reference");
             let version = registry.resolve(&reference).expect("member version");
-            let artifact = version
-                .artifacts
-                .iter()
-                .find(|a| a.name == "fitted.json")
-                .expect("fitted.json");
-            serde_json::from_slice(
-                &registry
-                    .read_artifact(&artifact.artifact.sha256)
-                    .expect("read"),
-            )
-            .expect("json")
+            let member = vigil_experiments::state::VersionState::load(&registry, &version)
+                .expect("member state");
+            match member.model {
+                vigil_experiments::state::ModelState::Single(m) => {
+                    serde_json::to_value(&m.models).expect("json")
+                }
+                other => panic!("a family version holds one family: {other:?}"),
+            }
         })
         .collect();
     state["fitted"] = serde_json::Value::Array(fitted);
@@ -1027,6 +1024,329 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
 
 /// `vigil families`: every catalog family listed with its ONNX form; one family's parameters
 /// with defaults and search space; an unknown name is an error that lists the names.
+/// A spec over a folder written by `vigil datasets synth`, so that `vigil score` reads the
+/// very data the run saw: two of its series, robust-z calibrated scores, per-series
+/// thresholds, a mean ensemble.
+fn score_spec(dir: &Path, data: &Path) -> PathBuf {
+    let text = format!(
+        r#"
+name = "cli-score"
+seed = 3
+threshold_scope = "series"
+calibrate = "robust_z"
+[[datasets]]
+path = "{data}"
+max_series = 2
+[split]
+kind = "fractions"
+train = 0.4
+validation = 0.3
+[search]
+budget = 1
+grid_points = 1
+[objective]
+metric = "event_f1"
+[threshold]
+kind = "best"
+objective = {{ metric = "nab", profile = "standard" }}
+[[detectors]]
+kind = "rolling_zscore"
+search = {{ window = [48] }}
+[[detectors]]
+kind = "ewma"
+search = "none"
+[ensemble]
+members = ["rolling_zscore", "ewma"]
+modes = ["mean"]
+[registry]
+url = "sqlite://{db}"
+[report]
+path = "{report}"
+"#,
+        data = data.display(),
+        db = dir.join("vigil.db").display(),
+        report = dir.join("report.html").display()
+    );
+    let path = dir.join("score.toml");
+    std::fs::write(&path, text).expect("write spec");
+    path
+}
+
+/// CSV rows of a file, header first.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// `vigil score` applies a registered version (a family, or an ensemble with its members'
+/// calibration and normalisers) to data and gets, on every row of the series the run saw,
+/// the run's own score, threshold and decision; a series it was not trained on is refused by
+/// name, or fitted on its own first rows with `--fit-new`; channel mismatches are refused.
+#[test]
+fn score_applies_a_registered_version_exactly_as_the_run_scored_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("synth");
+    let synth = vigil(&[
+        "datasets",
+        "synth",
+        "--seed",
+        "4",
+        "--rows",
+        "3000",
+        "--out",
+        data.to_str().expect("utf-8"),
+    ]);
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    let spec = score_spec(dir.path(), &data);
+    let scores = dir.path().join("scores");
+    let run = vigil(&[
+        "run",
+        spec.to_str().expect("utf-8"),
+        "--scores",
+        scores.to_str().expect("utf-8"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
+    let score = |reference: &str, out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "score",
+            reference,
+            "--data",
+            data.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--registry",
+            &db,
+        ];
+        args.extend_from_slice(extra);
+        vigil(&args)
+    };
+
+    // The data holds more series than the run selected: refused by name without --fit-new,
+    // and nothing is written.
+    let refused = dir.path().join("refused");
+    let out = score("cli-score.ewma", &refused, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was not trained on series") && stderr(&out).contains("--fit-new"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!refused.exists());
+
+    for entry in ["rolling_zscore", "ewma", "ensemble_mean"] {
+        let out_dir = dir.path().join(format!("scored-{entry}"));
+        let out = score(
+            &format!("cli-score.{entry}"),
+            &out_dir,
+            &["--fit-new", "--json"],
+        );
+        assert!(out.status.success(), "{entry}: {}", stderr(&out));
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(summary["source"]["entry"], entry);
+        let series = summary["series"].as_array().expect("series");
+        let known: Vec<&serde_json::Value> = series
+            .iter()
+            .filter(|s| s["fitted_new_on_rows"].is_null())
+            .collect();
+        assert_eq!(known.len(), 2, "the run's two series: {series:?}");
+        assert!(series.len() > 2, "the other series were fitted new");
+        for s in series {
+            assert!(s["metrics"]["event_f1"].is_number(), "labelled: {s}");
+        }
+        // Every row of the run's series: the same score, threshold, decision and label.
+        let folder = scores.join(entry).join("synth");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+            .map(|f| f.expect("entry").path())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2);
+        for file in files {
+            let name = file.file_name().expect("name");
+            let ran = csv_rows(&file);
+            let applied = csv_rows(&out_dir.join("synth").join(name));
+            assert_eq!(
+                applied[0],
+                [
+                    "timestamp",
+                    "value",
+                    "anomaly_score",
+                    "threshold",
+                    "detected",
+                    "alert",
+                    "severity",
+                    "warm_up",
+                    "label"
+                ]
+            );
+            assert_eq!(ran.len(), applied.len());
+            let mut detected = 0;
+            for (r, a) in ran.iter().zip(&applied).skip(1) {
+                // timestamp, value, score, threshold, detected, label
+                assert_eq!(
+                    [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]],
+                    [&a[0], &a[1], &a[2], &a[3], &a[4], &a[8]],
+                    "{entry} {}",
+                    file.display()
+                );
+                detected += usize::from(a[4] == "1");
+            }
+            assert!(detected > 0, "{entry}: the version alerts somewhere");
+        }
+        let alerts = csv_rows(&out_dir.join("alerts.csv"));
+        assert!(alerts.len() > 1, "{entry}: alerts.csv lists the alerts");
+        assert!(out_dir.join("summary.json").is_file());
+    }
+
+    // The best entry is registered under the plain name too, and scores like its twin.
+    let best = dir.path().join("best");
+    let out = score("cli-score", &best, &["--fit-new", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let entry = summary["source"]["entry"]
+        .as_str()
+        .expect("entry")
+        .to_string();
+    let twin = dir.path().join(format!("scored-{entry}"));
+    for s in summary["series"].as_array().expect("series") {
+        let key = s["series"].as_str().expect("key");
+        let file = format!("{}.csv", key.trim_end_matches(".csv"));
+        assert_eq!(
+            std::fs::read(best.join(&file)).expect("best"),
+            std::fs::read(twin.join(&file)).expect("twin"),
+            "{file}"
+        );
+    }
+
+    // A known series whose metric column was renamed: refused, naming the channels.
+    let renamed = dir.path().join("renamed");
+    std::fs::create_dir(&renamed).expect("mkdir");
+    let known = summary["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .find(|s| s["fitted_new_on_rows"].is_null())
+        .expect("a known series");
+    let name = known["series"]
+        .as_str()
+        .expect("key")
+        .split_once('/')
+        .expect("key")
+        .1;
+    let file = format!("{}.csv", name.trim_end_matches(".csv"));
+    let text = std::fs::read_to_string(data.join(&file)).expect("series file");
+    let (header, body) = text.split_once('\n').expect("header");
+    let (head, _) = header.rsplit_once(',').expect("two columns");
+    std::fs::write(renamed.join(&file), format!("{head},bogus\n{body}")).expect("write");
+    let out = vigil(&[
+        "score",
+        "cli-score.ewma",
+        "--data",
+        renamed.to_str().expect("utf-8"),
+        "--dataset",
+        "synth",
+        "--out",
+        dir.path().join("mismatch").to_str().expect("utf-8"),
+        "--registry",
+        &db,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bogus"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fitted on"), "{}", stderr(&out));
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A registry written by the previous release (before `vigil-state/2`: bare `fitted.json`,
+/// `calibration.json` beside, the ensemble's untyped JSON) still loads, scores exactly as
+/// that release's run scored, and exports (`tests/fixtures/registry-v1`, see its `gen.sh`).
+#[test]
+fn a_registry_of_the_previous_release_still_scores_and_exports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/registry-v1");
+    let reg = dir.path().join("reg");
+    copy_tree(&fixture, &reg);
+    let data = dir.path().join("synth");
+    let synth = vigil(&[
+        "datasets",
+        "synth",
+        "--seed",
+        "4",
+        "--rows",
+        "3000",
+        "--out",
+        data.to_str().expect("utf-8"),
+    ]);
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    let db = format!("sqlite://{}", reg.join("registry.db").display());
+    let scored = dir.path().join("scored");
+    let out = vigil(&[
+        "score",
+        "legacy@1",
+        "--data",
+        data.to_str().expect("utf-8"),
+        "--out",
+        scored.to_str().expect("utf-8"),
+        "--registry",
+        &db,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(summary["source"]["entry"], "ensemble_mean");
+    let note = summary["source"]["legacy"].as_str().expect("a legacy note");
+    assert!(note.contains("registered before vigil-state/2"), "{note}");
+    // The members' calibration was found through their family versions of the same run.
+    assert!(!note.contains("uncalibrated"), "{note}");
+    let now = csv_rows(&scored.join("synth/request_rate.csv"));
+    let then = csv_rows(&fixture.join("ensemble_mean-request_rate.csv"));
+    assert!(then.len() > 300);
+    for old in then.iter().skip(1) {
+        let row: usize = old[0].parse().expect("row");
+        let new = &now[row + 1];
+        assert_eq!(
+            [&old[1], &old[2], &old[4]],
+            [&new[0], &new[2], &new[4]],
+            "row {row}"
+        );
+        // The old format kept the threshold only in the version row, whose storage rounds
+        // the run's value in its last bit; the new state keeps it exactly.
+        let (a, b): (f64, f64) = (old[3].parse().expect("t"), new[3].parse().expect("t"));
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "row {row}: {a} vs {b}");
+    }
+    for (reference, out) in [
+        ("legacy.rolling_zscore@1", "family"),
+        ("legacy@1", "ensemble"),
+    ] {
+        let export = vigil(&[
+            "export",
+            reference,
+            "--out",
+            dir.path().join(out).to_str().expect("utf-8"),
+            "--registry",
+            &db,
+            "--no-store",
+        ]);
+        assert!(export.status.success(), "{reference}: {}", stderr(&export));
+    }
+}
+
 #[test]
 fn families_lists_the_catalog_and_explains_one_family() {
     let output = vigil(&["families"]);

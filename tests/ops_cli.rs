@@ -238,6 +238,58 @@ fn retrain_promotes_a_better_challenger_once_and_audits_it() {
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
 }
 
+/// The same job whose experiment may only choose its mean ensemble (the seeds' production
+/// model is an ensemble): champion and challenger are both ensembles.
+fn ensemble_retrain_spec(dir: &Path, month_seed: u64) -> PathBuf {
+    let path = retrain_spec(dir, month_seed);
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "constraints = [",
+        "entries = [\"ensemble_mean\"]\nconstraints = [",
+    );
+    let text = format!(
+        "{text}[inline.ensemble]\nmembers = [\"cusum\", \"rolling_zscore\"]\nmodes = [\"mean\"]\n"
+    );
+    let path = dir.join(format!("ensemble-month{month_seed}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn retrain_judges_and_promotes_ensembles() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let report = dir.path().join("report.html");
+    let retrain = |spec: &Path| {
+        let out = vigil(&[
+            "-q",
+            "retrain",
+            spec.to_str().unwrap(),
+            "--registry",
+            &db,
+            "--report",
+            report.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        serde_json::from_str::<serde_json::Value>(&text(&out).0).unwrap()
+    };
+    let first = retrain(&ensemble_retrain_spec(dir.path(), 1));
+    assert_eq!(first["decision"], "promoted", "{first}");
+    assert_eq!(first["challenger"]["family"], "ensemble_mean");
+    let second = retrain(&ensemble_retrain_spec(dir.path(), 2));
+    // Both sides judged on month 2's rows through their ensemble states.
+    assert_eq!(second["champion"]["family"], "ensemble_mean", "{second}");
+    assert_eq!(second["challenger"]["family"], "ensemble_mean");
+    for side in ["champion", "challenger"] {
+        let f1 = second[side]["metrics"]["event_f1"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&f1), "{side}: {second}");
+    }
+    assert!(
+        second["reason"].as_str().unwrap().contains("champion v1"),
+        "{second}"
+    );
+}
+
 #[test]
 fn a_failed_retrain_exits_2_and_leaves_the_champion() {
     let dir = tempfile::tempdir().unwrap();

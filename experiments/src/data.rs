@@ -175,7 +175,11 @@ fn select(
     })
 }
 
-fn select_channels(dataset: &str, series: Series, channels: &[String]) -> Result<Series> {
+pub(crate) fn select_channels(
+    dataset: &str,
+    series: Series,
+    channels: &[String],
+) -> Result<Series> {
     if channels.is_empty() {
         return Ok(series);
     }

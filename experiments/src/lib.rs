@@ -14,6 +14,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod apply;
 pub mod cv;
 pub mod data;
 pub mod ensemble;
@@ -26,6 +27,7 @@ pub mod runner;
 pub mod scores_out;
 pub mod search;
 pub mod spec;
+pub mod state;
 
 pub use error::{ExperimentError, Result};
 pub use runner::{

@@ -3,8 +3,9 @@
 //! recent labelled period, and move `champion` only when the challenger is better on the
 //! objective by the stated margin without breaking the constraints.
 //!
-//! Both sides are judged the same way: each version's fitted state (`fitted.json`, one fitted
-//! model per series) scores the whole window; the threshold is fitted by the spec's policy on
+//! Both sides are judged the same way: each version's state ([`VersionState`]: a family's or
+//! an ensemble's fitted models per series, with the run's calibration and normalisers) scores
+//! the whole window; the threshold is fitted by the spec's policy on
 //! the window's validation rows and applied to its test rows (deployable metrics). The
 //! champion's numbers are therefore on today's data, not copied from its registration.
 //!
@@ -20,13 +21,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use vigil_eval::{EvalConfig, EvalSeries, evaluate};
 use vigil_registry::{ExpectedAlias, ModelVersion, Registry};
-use vigil_train::FittedModel;
 
 use crate::data::{PreparedDataset, prepare};
 use crate::error::{ExperimentError, Result};
 use crate::metrics::{MetricMap, MetricName, macro_average, of_evaluation};
 use crate::runner::{RunOptions, run};
 use crate::spec::{Spec, ThresholdScope, syntax_error};
+use crate::state::{ModelState, VersionState};
 
 /// The alias the job manages.
 pub const CHAMPION: &str = "champion";
@@ -124,15 +125,6 @@ pub fn load_retrain(path: &Path) -> Result<Retrain> {
             ));
         }
     };
-    if experiment.ensemble.is_some() {
-        return Err(invalid(
-            &origin,
-            "experiment.ensemble",
-            "the retraining job promotes single-family models; this experiment builds ensembles"
-                .into(),
-            "remove the [ensemble] table from the experiment the job trains",
-        ));
-    }
     Ok(Retrain { spec, experiment })
 }
 
@@ -184,28 +176,6 @@ pub struct RetrainOutcome {
     pub data: Vec<(String, String, usize)>,
 }
 
-fn state_of(registry: &Registry, version: &ModelVersion) -> Result<BTreeMap<String, FittedModel>> {
-    let artifact = version
-        .artifacts
-        .iter()
-        .find(|a| a.name == version.state_artifact)
-        .ok_or_else(|| ExperimentError::NothingToChoose {
-            message: format!(
-                "{} v{} has no {} artifact",
-                version.model, version.version, version.state_artifact
-            ),
-            hint: "register versions with `vigil run`".into(),
-        })?;
-    let bytes = registry.read_artifact(&artifact.artifact.sha256)?;
-    serde_json::from_slice(&bytes).map_err(|e| ExperimentError::NothingToChoose {
-        message: format!(
-            "{} v{}: fitted.json is not a map of fitted single-family models: {e}",
-            version.model, version.version
-        ),
-        hint: "the retraining job compares single-family versions (not ensembles)".into(),
-    })
-}
-
 /// Scores every series with the version's fitted models and evaluates the test rows with the
 /// threshold fitted on the validation rows.
 fn judge(
@@ -214,8 +184,8 @@ fn judge(
     registry: &Registry,
     version: &ModelVersion,
 ) -> Result<Side> {
-    let models = state_of(registry, version)?;
-    let config = EvalConfig {
+    let state = VersionState::load(registry, version)?;
+    let mut config = EvalConfig {
         threshold: spec.threshold,
         alert: spec.alert.clone(),
         early_ms: spec.early_seconds * 1000,
@@ -223,26 +193,29 @@ fn judge(
         baseline_seed: spec.seed,
         ..EvalConfig::default()
     };
+    // A vote ensemble alerts at its fixed share of votes, as the runner tested it.
+    if let ModelState::Ensemble(e) = &state.model
+        && let Some(value) = e.alert_threshold
+    {
+        config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
+    }
     let mut per_series = BTreeMap::new();
     let mut per_dataset = Vec::new();
     for d in data {
         let mut scored = Vec::new();
         for s in &d.series {
             let key = s.key();
-            let model = models.get(&key).ok_or_else(|| ExperimentError::Selection {
-                dataset: d.name.clone(),
-                message: format!(
-                    "{} v{} has no fitted model for series {key}",
-                    version.model, version.version
-                ),
-                hint: "the champion was trained on other series; retrain with the same series selection".into(),
-            })?;
-            let scores = model
-                .score(&s.series)
-                .map_err(|e| ExperimentError::Detector {
-                    family: format!("{} v{} on {key}", version.model, version.version),
-                    source: Box::new(e),
-                })?;
+            if state.series(&key).is_none() {
+                return Err(ExperimentError::Selection {
+                    dataset: d.name.clone(),
+                    message: format!(
+                        "{} v{} has no fitted model for series {key}",
+                        version.model, version.version
+                    ),
+                    hint: "the champion was trained on other series; retrain with the same series selection".into(),
+                });
+            }
+            let scores = state.score(&key, &s.series)?;
             scored.push((
                 s,
                 scores.values,
@@ -326,12 +299,7 @@ fn judge(
     }
     Ok(Side {
         version: version.version,
-        family: version
-            .spec
-            .get("kind")
-            .and_then(|k| k.as_str())
-            .unwrap_or("?")
-            .to_string(),
+        family: state.entry.clone(),
         params: version.spec.clone(),
         metrics: macro_average(&per_dataset),
         per_series,

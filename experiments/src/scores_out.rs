@@ -86,6 +86,84 @@ fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64
     out
 }
 
+/// Writes what `vigil score` computed: one CSV per series under `dir/<dataset>/<series>.csv`
+/// (folders as [`write_scores`] makes them) with the columns `timestamp`, `value` (single
+/// channel only), `anomaly_score`, `threshold`, `detected` (score >= threshold), `alert` (the
+/// row is covered by an alert after the alert policy), `severity` (the covering alert's band,
+/// empty otherwise), `warm_up` (1 while the models lack history) and `label`; and
+/// `dir/alerts.csv` with one row per alert. Returns the files written.
+pub fn write_applied(applied: &crate::apply::Applied, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let mut alerts = String::from(
+        "series,start,end,start_row,end_row,peak_score,threshold,severity,suppressed\n",
+    );
+    for a in &applied.series {
+        let (dataset, name) = a.key.split_once('/').unwrap_or(("data", &a.key));
+        let path = dir.join(safe_component(dataset)).join(series_path(name));
+        let s = &a.series;
+        let univariate = s.values.ncols() == 1;
+        let label = vigil_eval::labels_from_windows(&a.windows, a.scores.len());
+        let mut severity: Vec<&str> = vec![""; a.scores.len()];
+        for alert in &a.alerts {
+            let band = alert.severity.as_deref().unwrap_or("");
+            for v in severity.iter_mut().take(alert.end + 1).skip(alert.start) {
+                *v = band;
+            }
+            let _ = write!(alerts, "{},", csv_field(&a.key));
+            vigil_datasets::timestamp::write_timestamp(s.timestamps[alert.start], &mut alerts);
+            alerts.push(',');
+            vigil_datasets::timestamp::write_timestamp(s.timestamps[alert.end], &mut alerts);
+            let _ = writeln!(
+                alerts,
+                ",{},{},{},{},{band},{}",
+                alert.start, alert.end, alert.peak_score, a.threshold, alert.suppressed
+            );
+        }
+        let mut out = String::with_capacity(a.scores.len() * 64);
+        out.push_str(if univariate {
+            "timestamp,value,anomaly_score,threshold,detected,alert,severity,warm_up,label\n"
+        } else {
+            "timestamp,anomaly_score,threshold,detected,alert,severity,warm_up,label\n"
+        });
+        for (row, (&score, &ms)) in a.scores.iter().zip(&s.timestamps).enumerate() {
+            vigil_datasets::timestamp::write_timestamp(ms, &mut out);
+            out.push(',');
+            if univariate {
+                let v = s.values[[row, 0]];
+                if v.is_finite() {
+                    let _ = write!(out, "{v}");
+                }
+                out.push(',');
+            }
+            let _ = writeln!(
+                out,
+                "{score},{},{},{},{},{},{}",
+                a.threshold,
+                u8::from(a.detected[row]),
+                u8::from(a.alerting[row]),
+                severity[row],
+                u8::from(row < a.warm_up),
+                u8::from(label[row]),
+            );
+        }
+        write_file(&path, &out)?;
+        written.push(path);
+    }
+    let path = dir.join("alerts.csv");
+    write_file(&path, &alerts)?;
+    written.push(path);
+    Ok(written)
+}
+
+/// A CSV field, quoted when it holds a separator or a quote.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 /// A name usable as one path component: separators and `..` cannot escape `dir`.
 fn safe_component(name: &str) -> String {
     let cleaned: String = name

@@ -1,8 +1,8 @@
 //! `vigil export MODEL@ALIAS|MODEL@VERSION --out DIR`: a registered version as ONNX, for the
 //! runtime services that load models with ONNX Runtime.
 //!
-//! A version registered by `vigil run` holds one fitted model per series (`fitted.json` maps
-//! series key → model). The export writes every series by default, because a runtime service
+//! A version registered by `vigil run` holds one fitted model per series and its threshold
+//! (its [`VersionState`]). The export writes every series by default, because a runtime service
 //! scores every series the version was trained for and the models differ (own scaling, own
 //! trees); `--series KEY` picks one. The layout:
 //! - one series (a one-series version, or `--series`): `DIR/model.onnx`, `DIR/spec.json`;
@@ -29,6 +29,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::{Value, json};
+use vigil_experiments::ensemble::Normaliser;
+use vigil_experiments::state::{EnsembleState, Member, ModelState, VersionState};
 use vigil_export::{ExportError, ExportOptions, OnnxModel};
 use vigil_registry::{
     DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, RegistryOptions, sha256_hex,
@@ -68,12 +70,12 @@ pub struct ExportArgs {
 }
 
 /// A user-facing failure: message and hint, exit 2.
-struct Refusal {
-    message: String,
-    hint: String,
+pub(super) struct Refusal {
+    pub(super) message: String,
+    pub(super) hint: String,
 }
 
-fn refuse(message: impl Into<String>, hint: impl Into<String>) -> Refusal {
+pub(super) fn refuse(message: impl Into<String>, hint: impl Into<String>) -> Refusal {
     Refusal {
         message: message.into(),
         hint: hint.into(),
@@ -90,28 +92,6 @@ struct Exported {
     /// File name → graph: `model.onnx`, or the ensemble's `member-<i>-<family>.onnx`.
     graphs: Vec<(String, OnnxModel)>,
     spec: Value,
-}
-
-/// A version's fitted state.
-enum State {
-    /// Series key → fitted model.
-    Single(BTreeMap<String, FittedModel>),
-    /// An ensemble: the combination rule and per member the fitted models and normalisers.
-    Ensemble(Ensemble),
-}
-
-/// An ensemble version as the runner registers it.
-struct Ensemble {
-    /// mode, normalise, weights, vote_thresholds, alert_threshold.
-    rule: Value,
-    /// Member detector specs, in member order.
-    members: Vec<Value>,
-    /// Per member: series key → fitted model.
-    fitted: Vec<BTreeMap<String, FittedModel>>,
-    /// Per member, per series (in `keys` order): the score normaliser.
-    normalisers: Vec<Vec<Value>>,
-    /// The series, in the runner's unit order.
-    keys: Vec<String>,
 }
 
 /// Why a model cannot be exported, as the user sees it.
@@ -178,25 +158,26 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
     let version = registry
         .resolve(&reference)
         .with_context(|| format!("resolving {reference}"))?;
-    let state = version
-        .artifacts
-        .iter()
-        .find(|a| a.name == version.state_artifact)
-        .with_context(|| {
-            format!(
-                "{}@{} has no {} artifact",
-                version.model, version.version, version.state_artifact
-            )
-        })?;
-    let bytes = registry.read_artifact(&state.artifact.sha256)?;
-    let state = match parse_state(&version, &bytes) {
+    let state = match VersionState::load(&registry, &version) {
         Ok(state) => state,
-        Err(refusal) => return Ok(Err(refusal)),
+        Err(e) => return Ok(Err(refusal_of(&e))),
     };
-    let all_keys: Vec<String> = match &state {
-        State::Single(models) => models.keys().cloned().collect(),
-        State::Ensemble(e) => e.keys.clone(),
-    };
+    if let Some(note) = &state.legacy {
+        tracing::warn!("{}@{}: {note}", version.model, version.version);
+    }
+    // The series every model of the version was fitted on (a series the run could not fit
+    // scored silent and has nothing to export).
+    let all_keys: Vec<String> = state
+        .series
+        .iter()
+        .filter(|s| {
+            state
+                .members()
+                .iter()
+                .all(|m| m.models.contains_key(&s.key))
+        })
+        .map(|s| s.key.clone())
+        .collect();
     let selected: Vec<String> = match &args.series {
         Some(key) if all_keys.contains(key) => vec![key.clone()],
         Some(key) => {
@@ -220,10 +201,7 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
         f.dedup();
         f
     };
-    let export_options = ExportOptions {
-        threshold: version.threshold,
-        dataset_fingerprint: (!fingerprints.is_empty()).then(|| fingerprints.join(",")),
-    };
+    let fingerprint = (!fingerprints.is_empty()).then(|| fingerprints.join(","));
     let flat = selected.len() == 1;
     let mut exported = Vec::with_capacity(selected.len());
     let mut used_dirs = BTreeMap::new();
@@ -239,12 +217,28 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
             }
             Some(name)
         };
-        let one = match &state {
-            State::Single(models) => {
-                let model = &models[key];
-                match vigil_export::export(model, &export_options) {
+        let series = state
+            .series(key)
+            .expect("selected keys come from the state");
+        let one = match &state.model {
+            ModelState::Single(member) => {
+                let model = &member.models[key];
+                let threshold = match raw_threshold(&version, member, key, series.threshold) {
+                    Ok(t) => t,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                let options = ExportOptions {
+                    threshold,
+                    dataset_fingerprint: fingerprint.clone(),
+                };
+                match vigil_export::export(model, &options) {
                     Ok(onnx) => {
-                        let spec = spec_json(&version, key, model, &onnx);
+                        let mut spec = spec_json(&version, key, model, &onnx);
+                        spec["threshold"] = json!(threshold);
+                        if let Some(c) = member.calibration.get(key) {
+                            spec["calibration"] = json!(c);
+                            spec["calibrated_threshold"] = json!(series.threshold);
+                        }
                         Exported {
                             key: key.clone(),
                             dir,
@@ -256,9 +250,9 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
                     Err(e) => return Ok(Err(unsupported(&version, key, e))),
                 }
             }
-            State::Ensemble(ensemble) => match ensemble_series(&version, ensemble, key) {
+            ModelState::Ensemble(ensemble) => match ensemble_series(&version, ensemble, key) {
                 Ok(graphs) => {
-                    let spec = ensemble_spec(&version, ensemble, key, &graphs);
+                    let spec = ensemble_spec(&version, &state, ensemble, key, &graphs);
                     Exported {
                         key: key.clone(),
                         dir,
@@ -295,7 +289,7 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
 }
 
 /// DIR must be absent or an empty directory (never overwrite an earlier export).
-fn check_out_dir(out: &Path) -> Option<Refusal> {
+pub(super) fn check_out_dir(out: &Path) -> Option<Refusal> {
     match std::fs::read_dir(out) {
         Ok(mut entries) => entries.next().map(|_| {
             refuse(
@@ -311,90 +305,37 @@ fn check_out_dir(out: &Path) -> Option<Refusal> {
     }
 }
 
-/// `fitted.json` as series key → model, or an ensemble's state; anything else is refused.
-fn parse_state(version: &ModelVersion, bytes: &[u8]) -> Result<State, Refusal> {
-    let what = format!("{}@{}", version.model, version.version);
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        refuse(
-            format!("{what}: {} is not JSON: {e}", version.state_artifact),
-            "export versions registered by `vigil run`",
-        )
-    })?;
-    if value.get("members").is_some() && value.get("mode").is_some() {
-        return parse_ensemble(&what, value).map(State::Ensemble);
+/// A reader's error as a refusal: its message, and its hint when it has one.
+pub(super) fn refusal_of(e: &vigil_experiments::ExperimentError) -> Refusal {
+    let text = e.to_string();
+    match text.split_once("\nhint: ") {
+        Some((message, hint)) => refuse(message, hint),
+        None => refuse(text, "export versions registered by `vigil run`"),
     }
-    serde_json::from_value(value)
-        .map(State::Single)
-        .map_err(|e| {
-            refuse(
-                format!(
-                    "{what}: {} is not a map of series key -> fitted model: {e}",
-                    version.state_artifact
-                ),
-                "export versions registered by `vigil run` (one fitted model per series)",
-            )
-        })
 }
 
-/// The ensemble state `vigil run` registers: the rule, `members` (specs), `normalisers`
-/// (per member, per series in the runner's unit order) and `fitted` (per member, series key
-/// → model). The normalisers are a list, so the series order must be recoverable: the runner
-/// orders the series of a dataset by name, so one dataset whose members all fitted every
-/// series gives the order (sorted keys); anything else is refused rather than guessed.
-fn parse_ensemble(what: &str, value: Value) -> Result<Ensemble, Refusal> {
-    let hint = "export the member families' own versions (MODEL.FAMILY@1, registered by the \
-                same `vigil run`) and combine their scores in the service";
-    let bad = |reason: String| {
-        refuse(
-            format!("{what} is an ensemble that cannot be exported: {reason}"),
-            hint,
-        )
-    };
-    let members: Vec<Value> = value["members"].as_array().cloned().unwrap_or_default();
-    let fitted: Vec<BTreeMap<String, FittedModel>> =
-        serde_json::from_value(value["fitted"].clone())
-            .map_err(|e| bad(format!("its `fitted` member states do not parse: {e}")))?;
-    let normalisers: Vec<Vec<Value>> = serde_json::from_value(value["normalisers"].clone())
-        .map_err(|e| bad(format!("its `normalisers` do not parse: {e}")))?;
-    if members.len() < 2 || fitted.len() != members.len() || normalisers.len() != members.len() {
-        return Err(bad(format!(
-            "{} members, {} fitted states and {} normaliser lists do not line up",
-            members.len(),
-            fitted.len(),
-            normalisers.len()
-        )));
+/// The series' threshold on the graph's (raw) score scale. A robust-z calibration is affine,
+/// so `(s - median) / scale >= t` is `s >= median + scale * t`; a conformal calibration
+/// (a step function of the training scores) has no ONNX form yet.
+fn raw_threshold(
+    version: &ModelVersion,
+    member: &Member,
+    key: &str,
+    threshold: f64,
+) -> Result<f64, Refusal> {
+    match member.calibration.get(key) {
+        None | Some(Normaliser::Identity) => Ok(threshold),
+        Some(Normaliser::RobustZ { median, scale }) => Ok(median + scale * threshold),
+        Some(_) => Err(refuse(
+            format!(
+                "{}@{} series {key:?}: its scores are calibrated conformally (share of \
+                 training scores below), which has no ONNX form yet",
+                version.model, version.version
+            ),
+            "train with `calibrate = \"robust_z\"` (an affine map the export folds into the \
+             threshold) or without calibration",
+        )),
     }
-    let keys: Vec<String> = fitted[0].keys().cloned().collect();
-    let same_series = fitted.iter().all(|m| m.keys().eq(keys.iter()))
-        && normalisers.iter().all(|n| n.len() == keys.len());
-    let datasets: std::collections::BTreeSet<&str> = keys
-        .iter()
-        .map(|k| k.split_once('/').map_or(k.as_str(), |(d, _)| d))
-        .collect();
-    if !same_series || datasets.len() != 1 {
-        return Err(bad(
-            "its per-series normalisers are stored by position, and the series order can only \
-             be recovered for one dataset whose members fitted every series"
-                .to_string(),
-        ));
-    }
-    let mut rule = serde_json::Map::new();
-    for field in [
-        "mode",
-        "normalise",
-        "weights",
-        "vote_thresholds",
-        "alert_threshold",
-    ] {
-        rule.insert(field.to_string(), value[field].clone());
-    }
-    Ok(Ensemble {
-        rule: Value::Object(rule),
-        members,
-        fitted,
-        normalisers,
-        keys,
-    })
 }
 
 /// The members' graphs for one series. A member graph's own `is_anomaly` is not the
@@ -402,7 +343,7 @@ fn parse_ensemble(what: &str, value: Value) -> Result<Ensemble, Refusal> {
 /// applies the combination rule in `spec.json`.
 fn ensemble_series(
     version: &ModelVersion,
-    ensemble: &Ensemble,
+    ensemble: &EnsembleState,
     key: &str,
 ) -> Result<Vec<(String, OnnxModel)>, Refusal> {
     let options = ExportOptions {
@@ -410,11 +351,11 @@ fn ensemble_series(
         dataset_fingerprint: None,
     };
     ensemble
-        .fitted
+        .members
         .iter()
         .enumerate()
-        .map(|(m, fitted)| {
-            let model = &fitted[key];
+        .map(|(m, member)| {
+            let model = &member.member.models[key];
             let onnx =
                 vigil_export::export(model, &options).map_err(|e| unsupported(version, key, e))?;
             Ok((format!("member-{m}-{}.onnx", onnx.family), onnx))
@@ -424,24 +365,21 @@ fn ensemble_series(
 
 fn ensemble_spec(
     version: &ModelVersion,
-    ensemble: &Ensemble,
+    state: &VersionState,
+    ensemble: &EnsembleState,
     key: &str,
     graphs: &[(String, OnnxModel)],
 ) -> Value {
-    let unit = ensemble
-        .keys
-        .iter()
-        .position(|k| k == key)
-        .unwrap_or_default();
     let members: Vec<Value> = graphs
         .iter()
-        .enumerate()
-        .map(|(m, (file, onnx))| {
-            let model = &ensemble.fitted[m][key];
+        .zip(&ensemble.members)
+        .map(|((file, onnx), m)| {
+            let model = &m.member.models[key];
             let mut member = spec_json(version, key, model, onnx);
             member["model"] = json!(file);
-            member["parameters"] = ensemble.members[m].clone();
-            member["normaliser"] = ensemble.normalisers[m][unit].clone();
+            member["parameters"] = json!(m.member.detector);
+            member["calibration"] = json!(m.member.calibration.get(key));
+            member["normaliser"] = json!(m.normalisers.get(key));
             member["threshold"] =
                 json!("+inf: this graph's is_anomaly is always false; the ensemble rule decides");
             if let Some(obj) = member.as_object_mut() {
@@ -453,20 +391,29 @@ fn ensemble_spec(
             member
         })
         .collect();
+    let threshold = state.series(key).map_or(f64::NAN, |s| s.threshold);
     json!({
         "format": SPEC_FORMAT,
         "family": "ensemble",
         "series": key,
         "source": {"model": version.model, "version": version.version, "aliases": version.aliases},
-        "ensemble": ensemble.rule,
-        "combination": "per member m: s_m = its graph's score; n_m = normaliser(s_m): robust_z \
-                        (s_m - median) / scale, rank: (count of `sorted` <= s_m) / len(sorted) \
-                        (0.5 when empty); mode mean: sum(w_m * n_m) / sum(w); vote: sum(w_m * \
-                        [n_m >= vote_m]) / sum(w); majority / consensus: sum([n_m >= vote_m]) \
-                        / members; a non-finite result is 0 (sum(w) <= 0 counts as 1); \
-                        is_anomaly = combined >= threshold",
-        "threshold": version.threshold,
-        "alert_policy": version.alert_policy,
+        "ensemble": {
+            "mode": ensemble.mode,
+            "normalise": ensemble.normalise,
+            "weights": ensemble.weights,
+            "vote_thresholds": ensemble.vote_thresholds,
+            "alert_threshold": ensemble.alert_threshold,
+        },
+        "combination": "per member m: s_m = its graph's score; c_m = calibration(s_m) when the \
+                        member has one (robust_z: (s_m - median) / scale; conformal: (count of \
+                        `sorted` < s_m) / len(sorted)), else s_m; n_m = normaliser(c_m): \
+                        robust_z (c_m - median) / scale, rank: (count of `sorted` <= c_m) / \
+                        len(sorted) (0.5 when empty), identity: c_m; mode mean: sum(w_m * n_m) \
+                        / sum(w); vote: sum(w_m * [n_m >= vote_m]) / sum(w); majority / \
+                        consensus: sum([n_m >= vote_m]) / members; a non-finite result is 0 \
+                        (sum(w) <= 0 counts as 1); is_anomaly = combined >= threshold",
+        "threshold": threshold,
+        "alert_policy": state.alert,
         "members": members,
         "not_exported": Value::Null,
     })
@@ -516,8 +463,8 @@ fn spec_json(version: &ModelVersion, key: &str, model: &FittedModel, onnx: &Onnx
         "fitted_state": model,
         "threshold": version.threshold,
         "threshold_rule": "is_anomaly = score >= threshold, decided in float64 inside the graph; \
-                           under threshold_scope = series the registered threshold is the mean \
-                           of the per-series thresholds",
+                           the threshold is this series' own, on the graph's raw score scale (a \
+                           robust-z calibrated threshold t becomes median + scale * t)",
         "alert_policy": version.alert_policy,
         "feature_layout": vigil_export::feature_layout(model),
         "input_window": onnx.input_window,
@@ -536,7 +483,7 @@ fn spec_json(version: &ModelVersion, key: &str, model: &FittedModel, onnx: &Onnx
     })
 }
 
-fn temp_dir_beside(out: &Path) -> anyhow::Result<PathBuf> {
+pub(super) fn temp_dir_beside(out: &Path) -> anyhow::Result<PathBuf> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -588,6 +535,7 @@ fn write_all(
         series.push(json!({
             "series": e.key,
             "family": e.family,
+            "threshold": e.spec["threshold"],
             "models": models,
             "spec": format!("{prefix}spec.json"),
         }));
@@ -643,7 +591,7 @@ fn store(registry: &Registry, version: &ModelVersion, exported: &[Exported]) -> 
         })
 }
 
-fn move_into_place(temp: &Path, out: &Path) -> anyhow::Result<()> {
+pub(super) fn move_into_place(temp: &Path, out: &Path) -> anyhow::Result<()> {
     if out.exists() {
         // Empty (checked before exporting): rename cannot replace a directory on every
         // platform, so remove the empty one first.

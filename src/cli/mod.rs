@@ -15,6 +15,7 @@ pub mod registry;
 pub mod report;
 pub mod retrain;
 pub mod run;
+pub mod score;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -54,6 +55,9 @@ pub enum Command {
     /// The retraining job: train a challenger, judge it and the champion on the same recent
     /// period, promote only when better by the margin.
     Retrain(retrain::RetrainArgs),
+    /// Apply a registered version to new data as a runtime service would: per-row score,
+    /// decision, severity and alerts (CSV), and vigil's metrics when the data has labels.
+    Score(score::ScoreArgs),
     /// Export a registered version to ONNX (`model.onnx`, `spec.json`, `manifest.json`) and
     /// attach the ONNX artifact to the version.
     Export(export::ExportArgs),
@@ -77,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retrain(args) => retrain::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Score(args) => score::run(&args),
         Command::Families(args) => families::run(&args),
     }
 }

@@ -31,6 +31,9 @@ pub struct RetrainArgs {
     /// Worker threads (results do not depend on it).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Print the outcome (decision, reason, both sides' numbers) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the verb.
@@ -60,6 +63,11 @@ fn inner(args: &RetrainArgs) -> anyhow::Result<ExitCode> {
     }
     std::fs::write(&path, html)?;
     let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        writeln!(out)?;
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     let word = match (&outcome.decision, outcome.moved, args.dry_run) {
         (Decision::Promoted, true, _) => "PROMOTED",
         (Decision::Promoted, false, _) => "WOULD PROMOTE (dry run)",

@@ -44,6 +44,10 @@ use crate::spec::{
     EnsembleMode, GroupBy, Normalise, Selection, Spec, Strategy, ThresholdScope, ValidationKind,
     Weights,
 };
+use crate::state::{
+    EnsembleMember, EnsembleState, Member, ModelState, STATE_ARTIFACT, STATE_FORMAT, SeriesState,
+    VersionState,
+};
 
 mod crossval;
 
@@ -1217,6 +1221,12 @@ struct EnsembleBuild {
     feasible: bool,
     /// Member families, in member order.
     members: Vec<DetectorKind>,
+    /// How the members were normalised (per member, per unit), weighted and voted.
+    normalise: Normalise,
+    weights: Vec<f64>,
+    votes: Vec<f64>,
+    normalisers: Vec<Vec<Normaliser>>,
+    /// The leaderboard's view of the above (members' parameters, rule).
     state: serde_json::Value,
 }
 
@@ -1380,6 +1390,10 @@ fn build_ensembles(
                 validation,
                 feasible,
                 members: members.iter().map(|m| m.kind).collect(),
+                normalise: spec.normalise,
+                weights: weights.clone(),
+                votes: votes.clone(),
+                normalisers: normalisers.clone(),
                 state: serde_json::json!({
                     "mode": mode,
                     "normalise": spec.normalise,
@@ -1868,86 +1882,103 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     };
     let bests: Vec<&FamilyBest> = families.iter().map(|f| &f.best).collect();
 
-    // Register: each family's best, then the best overall (family or ensemble).
+    // Register: the best overall (family or ensemble) as MODEL, then every entry as
+    // MODEL.ENTRY, each as a typed version state (`state.json`) with per-series thresholds.
     tracing::info!("registering the chosen models");
     let model = spec.model_name();
     let mut versions = Vec::new();
     let keys: Vec<String> = ctx.units.iter().map(|u| u.prepared.key()).collect();
-    let mut family_state: BTreeMap<String, (serde_json::Value, Vec<u8>)> = BTreeMap::new();
-    for b in &bests {
-        let fitted: BTreeMap<&str, &FittedModel> = keys
+    let member_of = |b: &FamilyBest| Member {
+        detector: b.candidate.spec.clone(),
+        models: keys
             .iter()
-            .map(String::as_str)
             .zip(&b.scored.models)
-            .filter_map(|(k, m)| Some((k, m.as_ref()?)))
-            .collect();
-        let bytes = serde_json::to_vec(&fitted).unwrap_or_default();
-        family_state.insert(
-            b.kind.name().to_string(),
-            (
-                serde_json::to_value(&b.candidate.spec).unwrap_or_default(),
-                bytes,
-            ),
-        );
-    }
-    let ensemble_state: BTreeMap<String, Vec<u8>> = leaderboard
-        .entries
-        .iter()
-        .filter(|e| e.name.starts_with("ensemble_"))
-        .map(|e| {
-            let mut state = e.params.clone();
-            if let Some(members) = e.params["members"].as_array() {
-                let fitted: Vec<serde_json::Value> = members
-                    .iter()
-                    .filter_map(|m| m.get("kind").and_then(|k| k.as_str()))
-                    .filter_map(|k| family_state.get(k))
-                    .map(|(_, bytes)| serde_json::from_slice(bytes).unwrap_or_default())
-                    .collect();
-                state["fitted"] = serde_json::Value::Array(fitted);
-            }
-            (
-                e.name.clone(),
-                serde_json::to_vec(&state).unwrap_or_default(),
-            )
-        })
-        .collect();
-    // Calibrated scores: each series' calibration travels with every version (the threshold
-    // is on the calibrated scale). It depends on the family, so per family; ensembles
-    // normalise their members themselves.
-    let calibration_of = |b: &FamilyBest| -> Option<Vec<u8>> {
-        ctx.calibration()?;
-        let per_series: BTreeMap<&str, &Normaliser> = keys
+            .filter_map(|(k, m)| Some((k.clone(), m.clone()?)))
+            .collect(),
+        calibration: keys
             .iter()
-            .map(String::as_str)
             .zip(&b.scored.calibration)
-            .filter_map(|(k, c)| Some((k, c.as_ref()?)))
-            .collect();
-        serde_json::to_vec(&serde_json::json!({
-            "calibrate": ctx.spec.calibrate,
-            "series": per_series,
-        }))
-        .ok()
+            .filter_map(|(k, c)| Some((k.clone(), c.clone()?)))
+            .collect(),
     };
-    let calibrations: BTreeMap<String, Vec<u8>> = bests
-        .iter()
-        .filter_map(|b| Some((b.kind.name().to_string(), calibration_of(b)?)))
-        .collect();
-    let register = |name: &str,
-                    entry: &Entry,
-                    spec_value: serde_json::Value,
-                    bytes: &[u8]|
-     -> Result<(String, i64)> {
-        let stored = registry.put_artifact(bytes, "application/json")?;
-        let mut artifacts = vec![NamedArtifact {
-            name: "fitted.json".into(),
-            artifact: stored,
+    let state_of = |entry: &Entry| -> Result<VersionState> {
+        let missing = |what: &str| ExperimentError::NothingToChoose {
+            message: format!("registering {}: {what} is missing", entry.name),
+            hint: "this is a bug in vigil; please report it with the spec".into(),
+        };
+        let model = match bests.iter().find(|b| b.kind.name() == entry.name) {
+            Some(b) => ModelState::Single(member_of(b)),
+            None => {
+                let e = ensembles
+                    .iter()
+                    .find(|e| e.name() == entry.name)
+                    .ok_or_else(|| missing("the entry's fitted models"))?;
+                let members = e
+                    .members
+                    .iter()
+                    .zip(&e.normalisers)
+                    .map(|(kind, normalisers)| {
+                        let b = bests
+                            .iter()
+                            .find(|b| b.kind == *kind)
+                            .ok_or_else(|| missing("an ensemble member's family"))?;
+                        Ok(EnsembleMember {
+                            member: member_of(b),
+                            normalisers: keys.iter().cloned().zip(normalisers.clone()).collect(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                ModelState::Ensemble(EnsembleState {
+                    mode: e.mode,
+                    normalise: e.normalise,
+                    weights: e.weights.clone(),
+                    vote_thresholds: e.votes.clone(),
+                    alert_threshold: e.fixed,
+                    members,
+                })
+            }
+        };
+        let thresholds = &traces
+            .get(&entry.name)
+            .ok_or_else(|| missing("the entry's thresholds"))?
+            .thresholds;
+        Ok(VersionState {
+            format: STATE_FORMAT.into(),
+            entry: entry.name.clone(),
+            threshold_policy: entry.threshold_policy.clone(),
+            threshold_scope: spec.threshold_scope,
+            calibrate: ctx.calibration(),
+            alert: spec.alert.clone(),
+            early_ms: spec.early_seconds * 1000,
+            series: ctx
+                .units
+                .iter()
+                .zip(&keys)
+                .enumerate()
+                .map(|(i, (u, key))| SeriesState {
+                    key: key.clone(),
+                    dataset: u.prepared.dataset.clone(),
+                    name: u.prepared.series.name.clone(),
+                    columns: u.prepared.series.columns.clone(),
+                    train_rows: u.prepared.split.train.len(),
+                    threshold: thresholds.get(i).copied().unwrap_or(f64::NAN),
+                })
+                .collect(),
+            model,
+            legacy: None,
+        })
+    };
+    let register = |name: &str, entry: &Entry| -> Result<(String, i64)> {
+        let state = state_of(entry)?;
+        let bytes = serde_json::to_vec(&state).map_err(|e| ExperimentError::NothingToChoose {
+            message: format!("serialising the state of {}: {e}", entry.name),
+            hint: "a fitted model holds a value JSON cannot represent; run with -v and report it"
+                .into(),
+        })?;
+        let artifacts = vec![NamedArtifact {
+            name: STATE_ARTIFACT.into(),
+            artifact: registry.put_artifact(&bytes, "application/json")?,
         }];
-        if let Some(cal) = calibrations.get(&entry.name) {
-            artifacts.push(NamedArtifact {
-                name: "calibration.json".into(),
-                artifact: registry.put_artifact(cal, "application/json")?,
-            });
-        }
         let mut metrics = MetricMap::new();
         for (dataset, map) in &entry.test {
             for (k, v) in map {
@@ -1972,9 +2003,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 metrics.insert(format!("cv_procedure_{k}"), *v);
             }
         }
-        // One dataset: its threshold; several: the first dataset's (each dataset's own is in
-        // the metrics as `DATASET.threshold`). Under the series scope this is the mean of the
-        // per-series thresholds; the fitted state holds one model per series.
+        // The version row's one threshold, for listings: the dataset's (under the series
+        // scope the mean of the per-series thresholds, each series' own is in the state).
         let threshold = metrics
             .get("threshold")
             .or_else(|| {
@@ -1989,8 +2019,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         let version = registry.register_version(&NewVersion {
             model: name.to_string(),
             run_id: None,
-            spec: spec_value,
-            state_artifact: "fitted.json".into(),
+            spec: entry.params.clone(),
+            state_artifact: STATE_ARTIFACT.into(),
             artifacts,
             threshold,
             alert_policy: serde_json::to_value(&spec.alert).unwrap_or_default(),
@@ -2003,8 +2033,8 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
                 spec.name,
                 spec.threshold_scope,
                 entry.threshold_policy,
-                if calibrations.contains_key(&entry.name) {
-                    " on calibrated scores (calibration.json)"
+                if state.calibrate.is_some() {
+                    " on calibrated scores"
                 } else {
                     ""
                 }
@@ -2014,14 +2044,7 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
         Ok((name.to_string(), version))
     };
     if let Some(best) = leaderboard.best() {
-        let (spec_value, bytes) = match family_state.get(&best.name) {
-            Some((s, b)) => (s.clone(), b.clone()),
-            None => (
-                best.params.clone(),
-                ensemble_state.get(&best.name).cloned().unwrap_or_default(),
-            ),
-        };
-        let v = register(&model, best, spec_value, &bytes)?;
+        let v = register(&model, best)?;
         if options.promote {
             registry.move_alias(
                 &v.0,
@@ -2039,15 +2062,10 @@ fn run_in_pool(spec: &Spec, options: &RunOptions) -> Result<Outcome> {
     } else {
         tracing::warn!("no entry meets the constraints on validation; no best model is registered");
     }
+    // Every entry, ensembles included, as MODEL.ENTRY: any of them can be scored, exported
+    // or promoted later.
     for e in &leaderboard.entries {
-        if let Some((s, bytes)) = family_state.get(&e.name) {
-            versions.push(register(
-                &format!("{model}.{}", e.name),
-                e,
-                s.clone(),
-                bytes,
-            )?);
-        }
+        versions.push(register(&format!("{model}.{}", e.name), e)?);
     }
 
     // The summary run closes the invocation (so --resume knows it finished).
