@@ -205,6 +205,27 @@ fn eval_scores_nab_reference_results_like_nab() {
     );
 }
 
+/// Every metric of a leaderboard map equals `vigil eval`'s (to 1e-12; NaN equals NaN).
+fn assert_same_metrics(board: &serde_json::Value, eval: &serde_json::Value, what: &str) {
+    let board = board.as_object().expect("leaderboard metrics");
+    let eval = eval.as_object().expect("eval metrics");
+    let mut compared = 0;
+    for (k, v) in board {
+        let (Some(b), Some(e)) = (v.as_f64(), eval.get(k)) else {
+            continue;
+        };
+        compared += 1;
+        match e.as_f64() {
+            Some(e) => assert!(
+                (b - e).abs() <= 1e-12 * (1.0 + b.abs()),
+                "{what}: {k}: leaderboard {b} vs vigil eval {e}"
+            ),
+            None => panic!("{what}: {k}: leaderboard {b} vs vigil eval {e}"),
+        }
+    }
+    assert!(compared >= 10, "{what}: only {compared} metrics in common");
+}
+
 /// A small experiment spec writing to `dir` (registry and report inside it).
 fn small_spec(dir: &Path) -> PathBuf {
     let text = format!(
@@ -339,6 +360,27 @@ fn run_writes_every_entrys_per_row_scores() {
                 assert_eq!(r[4] == "1", score >= threshold, "{r:?}");
             }
         }
+        // One yardstick: `vigil eval` over the entry's folder, at the recorded thresholds on
+        // the test rows, with the spec's settings, gives the leaderboard's numbers.
+        let eval = vigil(&[
+            "eval",
+            "--scores",
+            folder.to_str().expect("utf-8"),
+            "--spec",
+            spec.to_str().expect("utf-8"),
+            "--json",
+        ]);
+        assert!(eval.status.success(), "{entry}: {}", stderr(&eval));
+        let evaluated: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("json");
+        assert_eq!(evaluated["threshold"], "recorded");
+        assert_eq!(evaluated["average"], "series");
+        let row = board["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["name"] == *entry)
+            .expect("entry");
+        assert_same_metrics(&row["test"]["synthetic"], &evaluated["metrics"], entry);
     }
 }
 
@@ -420,6 +462,24 @@ path = "{report}"
         (standard - reported).abs() < 1e-9,
         "vigil eval {standard} vs vigil run {reported}"
     );
+    // At the recorded threshold, with the spec's settings (a corpus: pooled) and the files'
+    // own label column: every leaderboard number of the entry.
+    let recorded = vigil(&[
+        "eval",
+        "--scores",
+        scores.join("rolling_zscore/nab").to_str().expect("utf-8"),
+        "--spec",
+        spec.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let recorded: serde_json::Value = serde_json::from_slice(&recorded.stdout).expect("json");
+    assert_eq!(recorded["average"], "pooled");
+    assert_same_metrics(
+        &board["entries"][0]["test"]["nab"],
+        &recorded["metrics"],
+        "nab rolling_zscore",
+    );
 }
 
 #[test]
@@ -463,12 +523,15 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/specs/quickstart.toml");
     let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
     let report = dir.path().join("quickstart.html");
+    let scores = dir.path().join("scores");
     let output = vigil_command(&[
         "-q",
         "run",
         spec.to_str().expect("utf-8"),
         "--registry",
         &db,
+        "--scores",
+        scores.to_str().expect("utf-8"),
     ])
     .arg("--report")
     .arg(&report)
@@ -500,6 +563,68 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
         test >= 0.5 && test >= 2.0 * random && drop <= 0.15,
         "the quickstart's chosen entry must reach test event F1 >= 0.5 and 2x random with a \
          drop <= 0.15: {headline}"
+    );
+    // The registered model applied to another week of the same service (the spec's
+    // generator with another seed), as a runtime service would.
+    let parsed = vigil_experiments::load_spec(&spec).expect("the quickstart spec");
+    let mut config = parsed.datasets[0]
+        .synthetic
+        .clone()
+        .expect("a synthetic dataset");
+    config.seed = 8;
+    let config_file = dir.path().join("seed8.json");
+    std::fs::write(&config_file, serde_json::to_vec(&config).expect("json")).expect("write");
+    let week = dir.path().join("synthetic");
+    let synth = vigil(&[
+        "datasets",
+        "synth",
+        "--config",
+        config_file.to_str().expect("utf-8"),
+        "--out",
+        week.to_str().expect("utf-8"),
+    ]);
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    let scored = dir.path().join("scored");
+    let score = vigil(&[
+        "score",
+        "quickstart",
+        "--data",
+        week.to_str().expect("utf-8"),
+        "--out",
+        scored.to_str().expect("utf-8"),
+        "--registry",
+        &db,
+        "--json",
+    ]);
+    assert!(score.status.success(), "{}", stderr(&score));
+    let summary: serde_json::Value = serde_json::from_slice(&score.stdout).expect("json");
+    let series = summary["series"].as_array().expect("series");
+    assert_eq!(series.len(), 10);
+    assert!(series.iter().all(|s| s["fitted_new_on_rows"].is_null()));
+    let f1 = summary["metrics"]["event_f1"]
+        .as_f64()
+        .expect("labelled data");
+    assert!((0.0..=1.0).contains(&f1));
+    // The chosen entry's written scores re-score to its headline test figure.
+    let entry = summary["source"]["entry"].as_str().expect("entry");
+    let eval = vigil(&[
+        "eval",
+        "--scores",
+        scores
+            .join(entry)
+            .join("synthetic")
+            .to_str()
+            .expect("utf-8"),
+        "--spec",
+        spec.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let evaluated: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("json");
+    let recorded = evaluated["metrics"]["event_f1"].as_f64().expect("event_f1");
+    assert!(
+        (recorded - test).abs() <= 5e-4,
+        "vigil eval {recorded} vs the headline's {test}"
     );
     let html = std::fs::read_to_string(&report).expect("the report is written");
     assert!(html.contains("<svg"), "the report has plots");

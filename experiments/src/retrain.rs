@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use vigil_eval::{EvalConfig, EvalSeries, evaluate};
+use vigil_eval::{EvalSeries, evaluate};
 use vigil_registry::{ExpectedAlias, ModelVersion, Registry};
 
 use crate::data::{PreparedDataset, prepare};
@@ -185,14 +185,7 @@ fn judge(
     version: &ModelVersion,
 ) -> Result<Side> {
     let state = VersionState::load(registry, version)?;
-    let mut config = EvalConfig {
-        threshold: spec.threshold,
-        alert: spec.alert.clone(),
-        early_ms: spec.early_seconds * 1000,
-        ucr_top1_slack: spec.ucr_top1_slack,
-        baseline_seed: spec.seed,
-        ..EvalConfig::default()
-    };
+    let mut config = spec.eval_config();
     // A vote ensemble alerts at its fixed share of votes, as the runner tested it.
     if let ModelState::Ensemble(e) = &state.model
         && let Some(value) = e.alert_threshold

@@ -11,7 +11,11 @@
 //! * `threshold`: the deployable threshold the run chose for this series;
 //! * `detected`: 1 when `anomaly_score >= threshold`;
 //! * `label`: 1 inside a labelled incident window;
-//! * `part`: `train`, `validation` or `test` (rows outside every part are `-`).
+//! * `part`: `train`, `validation` or `test` (rows outside every part are `-`; under NAB's
+//!   protocol every row is `test`, the probationary rows included, as NAB scores the file).
+//!
+//! `vigil eval --scores DIR/<entry>/<dataset>` evaluates the `test` rows at the recorded
+//! thresholds and reproduces the entry's leaderboard numbers.
 //!
 //! The folders follow NAB's `results/<detector>/<category>/…`, so `vigil eval --scores` or a
 //! notebook reads them directly; unlike NAB, scores are not squashed into [0, 1].
@@ -58,12 +62,14 @@ fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64
         "timestamp,anomaly_score,threshold,detected,label,part\n"
     });
     for (row, (&score, &ms)) in scores.iter().zip(&s.timestamps).enumerate() {
-        let part = if split.train.contains(&row) {
-            "train"
+        // Test first: under NAB's protocol the whole file is the test part (NAB's scorer skips
+        // the probationary rows itself), so those rows are test rows that also trained.
+        let part = if split.test.contains(&row) {
+            "test"
         } else if split.validation.contains(&row) {
             "validation"
-        } else if split.test.contains(&row) {
-            "test"
+        } else if split.train.contains(&row) {
+            "train"
         } else {
             "-"
         };

@@ -958,6 +958,20 @@ impl Spec {
         all
     }
 
+    /// How this spec evaluates scores (its threshold policy, alert policy, early allowance,
+    /// UCR slack, baseline seed; vigil's defaults otherwise): the one configuration that
+    /// `vigil run`, `vigil retrain` and `vigil eval --spec` share.
+    pub fn eval_config(&self) -> vigil_eval::EvalConfig {
+        vigil_eval::EvalConfig {
+            threshold: self.threshold,
+            alert: self.alert.clone(),
+            early_ms: self.early_seconds * 1000,
+            ucr_top1_slack: self.ucr_top1_slack,
+            baseline_seed: self.seed,
+            ..vigil_eval::EvalConfig::default()
+        }
+    }
+
     /// The model name of the best overall pipeline.
     pub fn model_name(&self) -> String {
         self.registry

@@ -9,6 +9,7 @@
 //! RFC 3339, or epoch seconds / milliseconds.
 
 mod input;
+mod recorded;
 mod table;
 
 use std::io::Write;
@@ -31,13 +32,27 @@ pub struct EvalArgs {
     #[arg(long, value_name = "PATH")]
     pub scores: PathBuf,
     /// Labels: NAB combined_windows.json, a JSON array of {series,start,end,kind?,severity?}, or a
-    /// CSV series,start,end[,kind,severity].
+    /// CSV series,start,end[,kind,severity]. Optional when every score file has a `label`
+    /// column (as `vigil run --scores` and `vigil score` write).
     #[arg(long, value_name = "FILE")]
-    pub labels: PathBuf,
+    pub labels: Option<PathBuf>,
     /// Threshold policy: fixed:V, quantile:Q, contamination:R, topk:K, std:K, mad:K, best-f1,
-    /// best-adjusted-f1, nab[:profile].
-    #[arg(long, default_value = "best-f1", value_name = "POLICY")]
-    pub threshold: String,
+    /// best-adjusted-f1, nab[:profile], or `recorded`: each series' own `threshold` column,
+    /// evaluated on its `part = test` rows (the default when every file has `threshold` and
+    /// `part` columns, as `vigil run --scores` writes; otherwise best-f1).
+    #[arg(long, value_name = "POLICY")]
+    pub threshold: Option<String>,
+    /// With recorded thresholds: average the metrics over series (`series`, as the
+    /// leaderboard does under the series and pooled scopes) or evaluate all series as one
+    /// corpus (`pooled`, the corpus scope; needs one threshold for every series). Default:
+    /// the spec's scope with --spec, else `series`.
+    #[arg(long, value_enum)]
+    pub average: Option<Average>,
+    /// Take the evaluation settings (alert policy, early allowance, UCR slack, baseline seed,
+    /// threshold scope) from this experiment spec, so that recorded scores re-score to the
+    /// run's leaderboard; the alert and timing flags below are then ignored.
+    #[arg(long, value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
     /// NAB profiles to report (repeatable): standard, reward_low_FP_rate, reward_low_FN_rate.
     #[arg(long = "profile", value_name = "PROFILE")]
     pub profiles: Vec<String>,
@@ -78,19 +93,77 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
+/// How recorded-threshold metrics are aggregated over series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Average {
+    /// Per series, then the mean over series.
+    Series,
+    /// All series as one corpus at one threshold.
+    Pooled,
+}
+
 /// Runs `vigil eval`: 0 on success; errors bubble up (the binary maps them to exit code 2).
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
-    let config = config_from(args)?;
     let series = read_scores(&args.scores)?;
-    let labels = read_labels(&args.labels)?;
+    let recorded_columns = series
+        .iter()
+        .all(|s| s.threshold.is_some() && s.part.is_some());
+    let policy = match args.threshold.as_deref() {
+        Some(p) => p,
+        None if recorded_columns => "recorded",
+        None => "best-f1",
+    };
+    let spec = args
+        .spec
+        .as_deref()
+        .map(vigil_experiments::load_spec)
+        .transpose()?;
     let mut rows = Vec::with_capacity(series.len());
-    for s in &series {
-        let limits = find_labels(&labels, &s.name);
-        if limits.is_none() {
-            tracing::warn!(series = %s.name, "no labels for this series; treating it as incident-free");
+    match &args.labels {
+        Some(path) => {
+            let labels = read_labels(path)?;
+            for s in &series {
+                let limits = find_labels(&labels, &s.name);
+                if limits.is_none() {
+                    tracing::warn!(series = %s.name, "no labels for this series; treating it as incident-free");
+                }
+                rows.push(windows_to_rows(&s.timestamps, limits.unwrap_or(&[])));
+            }
         }
-        let (windows, severities) = windows_to_rows(&s.timestamps, limits.unwrap_or(&[]));
-        rows.push((windows, severities));
+        None => {
+            for s in &series {
+                let label = s.label.as_ref().ok_or_else(|| {
+                    anyhow!(
+                        "series {} has no `label` column and no --labels file was given; hint: \
+                         pass --labels FILE (NAB combined_windows.json, or series,start,end CSV)",
+                        s.name
+                    )
+                })?;
+                let windows = vigil_eval::windows_from_labels(label);
+                let severities = vec![None; windows.len()];
+                rows.push((windows, severities));
+            }
+        }
+    }
+    if policy == "recorded" {
+        let config = match &spec {
+            Some(spec) => spec.eval_config(),
+            None => config_from(args, "best-f1")?,
+        };
+        let average = args.average.unwrap_or(match &spec {
+            Some(s) if s.threshold_scope == vigil_experiments::spec::ThresholdScope::Corpus => {
+                Average::Pooled
+            }
+            _ => Average::Series,
+        });
+        let windows: Vec<Vec<Window>> = rows.into_iter().map(|(w, _)| w).collect();
+        return recorded::run(args, &series, &windows, config, average);
+    }
+    let mut config = config_from(args, policy)?;
+    if let Some(spec) = &spec {
+        let threshold = config.threshold;
+        config = spec.eval_config();
+        config.threshold = threshold;
     }
     let split = |s: &ScoreSeries| -> usize {
         (args.validation_fraction * s.scores.len() as f64).floor() as usize
@@ -148,14 +221,14 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn config_from(args: &EvalArgs) -> Result<EvalConfig> {
+fn config_from(args: &EvalArgs, policy: &str) -> Result<EvalConfig> {
     if !(0.0..1.0).contains(&args.validation_fraction) {
         bail!(
             "--validation-fraction {} is outside [0, 1); hint: use e.g. 0.3 to fit the threshold on the first 30 % of each series",
             args.validation_fraction
         );
     }
-    let threshold: ThresholdPolicy = args.threshold.parse()?;
+    let threshold: ThresholdPolicy = policy.parse()?;
     // The oracle maximises what the policy maximises (point F1 for unsupervised policies).
     let oracle = match threshold {
         ThresholdPolicy::Best { objective } => objective,

@@ -1594,14 +1594,7 @@ fn setup<'s>(spec: &'s Spec, options: &RunOptions) -> Result<Setup<'s>> {
     let mut metrics_needed = vec![spec.objective.metric];
     metrics_needed.extend(spec.objective.constraints.iter().map(|c| c.metric));
     metrics_needed.push(spec.objective.policy_metric());
-    let config = EvalConfig {
-        threshold: spec.threshold,
-        alert: spec.alert.clone(),
-        early_ms: spec.early_seconds * 1000,
-        ucr_top1_slack: spec.ucr_top1_slack,
-        baseline_seed: spec.seed,
-        ..EvalConfig::default()
-    };
+    let config = spec.eval_config();
     let ctx = Ctx {
         spec,
         units,

@@ -13,6 +13,13 @@ pub(super) struct ScoreSeries {
     pub(super) name: String,
     pub(super) timestamps: Vec<i64>,
     pub(super) scores: Vec<f64>,
+    /// The recorded columns of a file written by `vigil run --scores` or `vigil score`:
+    /// the threshold the run applied to each row, the row's part (`train`, `validation`,
+    /// `test`, `-`), its decision and its label.
+    pub(super) threshold: Option<Vec<f64>>,
+    pub(super) part: Option<Vec<String>>,
+    pub(super) detected: Option<Vec<bool>>,
+    pub(super) label: Option<Vec<bool>>,
 }
 
 /// One labelled incident, in time.
@@ -116,10 +123,18 @@ fn read_score_file(path: &Path, name: String) -> Result<ScoreSeries> {
     let score_col = find(&["score", "anomaly_score"]).ok_or_else(|| {
         anyhow!("{}: no `score` or `anomaly_score` column (header: {:?}); hint: the header must be `timestamp,score`", path.display(), headers)
     })?;
+    let threshold_col = find(&["threshold"]);
+    let part_col = find(&["part"]);
+    let detected_col = find(&["detected"]);
+    let label_col = find(&["label"]);
     let mut series = ScoreSeries {
         name,
         timestamps: Vec::new(),
         scores: Vec::new(),
+        threshold: threshold_col.map(|_| Vec::new()),
+        part: part_col.map(|_| Vec::new()),
+        detected: detected_col.map(|_| Vec::new()),
+        label: label_col.map(|_| Vec::new()),
     };
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -148,6 +163,37 @@ fn read_score_file(path: &Path, name: String) -> Result<ScoreSeries> {
         }
         series.timestamps.push(t);
         series.scores.push(score);
+        if let (Some(col), Some(out)) = (threshold_col, series.threshold.as_mut()) {
+            let raw = r.get(col).unwrap_or("").trim();
+            // A run writes NaN for a series it fitted no threshold for (it never alerts).
+            let value: f64 = raw.parse().map_err(|_| {
+                anyhow!(
+                    "{}: line {line}: threshold `{raw}` is not a number; hint: the `threshold` \
+                     column holds the threshold applied to the row",
+                    path.display()
+                )
+            })?;
+            out.push(value);
+        }
+        if let (Some(col), Some(out)) = (part_col, series.part.as_mut()) {
+            out.push(r.get(col).unwrap_or("").trim().to_string());
+        }
+        for (col, out, what) in [
+            (detected_col, series.detected.as_mut(), "detected"),
+            (label_col, series.label.as_mut(), "label"),
+        ] {
+            if let (Some(col), Some(out)) = (col, out) {
+                out.push(match r.get(col).unwrap_or("").trim() {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    other => bail!(
+                        "{}: line {line}: {what} `{other}` is not 0 or 1; hint: the `{what}` \
+                         column holds 0 or 1",
+                        path.display()
+                    ),
+                });
+            }
+        }
     }
     if series.scores.is_empty() {
         bail!(
