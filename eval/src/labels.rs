@@ -106,6 +106,21 @@ pub fn windows_from_labels(labels: &[bool]) -> Vec<Window> {
     runs(labels)
 }
 
+/// The windows that overlap `rows`, clipped to them and shifted so that `rows.start` is row 0
+/// (a part of a series evaluated on its own).
+pub fn windows_in(windows: &[Window], rows: &std::ops::Range<usize>) -> Vec<Window> {
+    windows
+        .iter()
+        .filter(|w| w.end >= rows.start && w.start < rows.end)
+        .map(|w| {
+            Window::new(
+                w.start.max(rows.start) - rows.start,
+                w.end.min(rows.end - 1) - rows.start,
+            )
+        })
+        .collect()
+}
+
 /// Per-row membership of any window, for `len` rows (rows past `len` are ignored).
 pub fn labels_from_windows(windows: &[Window], len: usize) -> Vec<bool> {
     let mut labels = vec![false; len];

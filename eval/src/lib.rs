@@ -37,6 +37,6 @@ pub mod vus;
 
 pub use error::{EvalError, Result};
 pub use labels::{
-    Window, labels_from_windows, merge_windows, validate_windows, windows_from_labels,
+    Window, labels_from_windows, merge_windows, validate_windows, windows_from_labels, windows_in,
 };
 pub use report::{EvalConfig, EvalSeries, Evaluation, evaluate};

@@ -45,16 +45,7 @@ impl PreparedSeries {
 
     /// Windows clipped to `rows` and shifted to start at 0.
     pub fn windows_in(&self, rows: &Range<usize>) -> Vec<Window> {
-        self.windows
-            .iter()
-            .filter(|w| w.end >= rows.start && w.start < rows.end)
-            .map(|w| {
-                Window::new(
-                    w.start.max(rows.start) - rows.start,
-                    w.end.min(rows.end - 1) - rows.start,
-                )
-            })
-            .collect()
+        vigil_eval::windows_in(&self.windows, rows)
     }
 }
 

@@ -52,16 +52,11 @@ pub fn write_scores(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64) -> String {
     let s = &prepared.series;
-    let univariate = s.values.ncols() == 1;
     let label = vigil_eval::labels_from_windows(&prepared.windows, scores.len());
     let split = &prepared.split;
     let mut out = String::with_capacity(scores.len() * 64);
-    out.push_str(if univariate {
-        "timestamp,value,anomaly_score,threshold,detected,label,part\n"
-    } else {
-        "timestamp,anomaly_score,threshold,detected,label,part\n"
-    });
-    for (row, (&score, &ms)) in scores.iter().zip(&s.timestamps).enumerate() {
+    out.push_str(&header(s, "anomaly_score,threshold,detected,label,part"));
+    for (row, &score) in scores.iter().enumerate() {
         // Test first: under NAB's protocol the whole file is the test part (NAB's scorer skips
         // the probationary rows itself), so those rows are test rows that also trained.
         let part = if split.test.contains(&row) {
@@ -73,15 +68,7 @@ fn render(prepared: &crate::data::PreparedSeries, scores: &[f64], threshold: f64
         } else {
             "-"
         };
-        vigil_datasets::timestamp::write_timestamp(ms, &mut out);
-        out.push(',');
-        if univariate {
-            let v = s.values[[row, 0]];
-            if v.is_finite() {
-                let _ = write!(out, "{v}");
-            }
-            out.push(',');
-        }
+        row_prefix(&mut out, s, row);
         let _ = writeln!(
             out,
             "{score},{threshold},{},{},{part}",
@@ -107,7 +94,6 @@ pub fn write_applied(applied: &crate::apply::Applied, dir: &Path) -> Result<Vec<
         let (dataset, name) = a.key.split_once('/').unwrap_or(("data", &a.key));
         let path = dir.join(safe_component(dataset)).join(series_path(name));
         let s = &a.series;
-        let univariate = s.values.ncols() == 1;
         let label = vigil_eval::labels_from_windows(&a.windows, a.scores.len());
         let mut severity: Vec<&str> = vec![""; a.scores.len()];
         for alert in &a.alerts {
@@ -126,21 +112,12 @@ pub fn write_applied(applied: &crate::apply::Applied, dir: &Path) -> Result<Vec<
             );
         }
         let mut out = String::with_capacity(a.scores.len() * 64);
-        out.push_str(if univariate {
-            "timestamp,value,anomaly_score,threshold,detected,alert,severity,warm_up,label\n"
-        } else {
-            "timestamp,anomaly_score,threshold,detected,alert,severity,warm_up,label\n"
-        });
-        for (row, (&score, &ms)) in a.scores.iter().zip(&s.timestamps).enumerate() {
-            vigil_datasets::timestamp::write_timestamp(ms, &mut out);
-            out.push(',');
-            if univariate {
-                let v = s.values[[row, 0]];
-                if v.is_finite() {
-                    let _ = write!(out, "{v}");
-                }
-                out.push(',');
-            }
+        out.push_str(&header(
+            s,
+            "anomaly_score,threshold,detected,alert,severity,warm_up,label",
+        ));
+        for (row, &score) in a.scores.iter().enumerate() {
+            row_prefix(&mut out, s, row);
             let _ = writeln!(
                 out,
                 "{score},{},{},{},{},{},{}",
@@ -159,6 +136,29 @@ pub fn write_applied(applied: &crate::apply::Applied, dir: &Path) -> Result<Vec<
     write_file(&path, &alerts)?;
     written.push(path);
     Ok(written)
+}
+
+/// The header: `timestamp`, `value` for a single-channel series, then `rest`.
+fn header(s: &vigil_datasets::Series, rest: &str) -> String {
+    if s.values.ncols() == 1 {
+        format!("timestamp,value,{rest}\n")
+    } else {
+        format!("timestamp,{rest}\n")
+    }
+}
+
+/// A row's leading fields, each followed by a comma: its timestamp (RFC 3339, UTC) and, for a
+/// single-channel series, its value (empty when missing).
+fn row_prefix(out: &mut String, s: &vigil_datasets::Series, row: usize) {
+    vigil_datasets::timestamp::write_timestamp(s.timestamps[row], out);
+    out.push(',');
+    if s.values.ncols() == 1 {
+        let v = s.values[[row, 0]];
+        if v.is_finite() {
+            let _ = write!(out, "{v}");
+        }
+        out.push(',');
+    }
 }
 
 /// A CSV field, quoted when it holds a separator or a quote.

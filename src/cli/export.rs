@@ -32,11 +32,12 @@ use serde_json::{Value, json};
 use vigil_experiments::ensemble::Normaliser;
 use vigil_experiments::state::{EnsembleState, Member, ModelState, VersionState};
 use vigil_export::{ExportError, ExportOptions, OnnxModel};
-use vigil_registry::{
-    DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, RegistryOptions, sha256_hex,
-};
+use vigil_registry::{DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, sha256_hex};
 use vigil_train::FittedModel;
 
+use super::version::{
+    Refusal, check_out_dir, move_into_place, open_version, refuse, temp_dir_beside,
+};
 use super::{EXIT_ERROR, EXIT_OK};
 
 /// The `spec.json` format, bumped on incompatible changes.
@@ -67,19 +68,6 @@ pub struct ExportArgs {
     /// Print the manifest as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// A user-facing failure: message and hint, exit 2.
-pub(super) struct Refusal {
-    pub(super) message: String,
-    pub(super) hint: String,
-}
-
-pub(super) fn refuse(message: impl Into<String>, hint: impl Into<String>) -> Refusal {
-    Refusal {
-        message: message.into(),
-        hint: hint.into(),
-    }
 }
 
 /// One exported series, in memory until everything has exported.
@@ -148,23 +136,11 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
     if let Some(refusal) = check_out_dir(&args.out) {
         return Ok(Err(refusal));
     }
-    let reference: ModelRef = args.reference.parse()?;
-    let mut options = RegistryOptions::new(&args.db);
-    if let Some(dir) = &args.artifacts {
-        options = options.artifact_dir(dir);
-    }
-    let registry = Registry::open_with(&options)
-        .with_context(|| format!("opening registry {}", vigil_registry::redact(&args.db)))?;
-    let version = registry
-        .resolve(&reference)
-        .with_context(|| format!("resolving {reference}"))?;
-    let state = match VersionState::load(&registry, &version) {
-        Ok(state) => state,
-        Err(e) => return Ok(Err(refusal_of(&e))),
-    };
-    if let Some(note) = &state.legacy {
-        tracing::warn!("{}@{}: {note}", version.model, version.version);
-    }
+    let (registry, reference, version, state) =
+        match open_version(&args.db, args.artifacts.as_deref(), &args.reference)? {
+            Ok(opened) => opened,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
     // The series every model of the version was fitted on (a series the run could not fit
     // scored silent and has nothing to export).
     let all_keys: Vec<String> = state
@@ -286,32 +262,6 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
         return Err(e);
     }
     Ok(Ok(manifest))
-}
-
-/// DIR must be absent or an empty directory (never overwrite an earlier export).
-pub(super) fn check_out_dir(out: &Path) -> Option<Refusal> {
-    match std::fs::read_dir(out) {
-        Ok(mut entries) => entries.next().map(|_| {
-            refuse(
-                format!("--out {} exists and is not empty", out.display()),
-                "choose a new directory (the export never overwrites files)",
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => Some(refuse(
-            format!("--out {}: {e}", out.display()),
-            "pass a directory path that does not exist yet",
-        )),
-    }
-}
-
-/// A reader's error as a refusal: its message, and its hint when it has one.
-pub(super) fn refusal_of(e: &vigil_experiments::ExperimentError) -> Refusal {
-    let text = e.to_string();
-    match text.split_once("\nhint: ") {
-        Some((message, hint)) => refuse(message, hint),
-        None => refuse(text, "export versions registered by `vigil run`"),
-    }
 }
 
 /// The series' threshold on the graph's (raw) score scale. A robust-z calibration is affine,
@@ -483,26 +433,6 @@ fn spec_json(version: &ModelVersion, key: &str, model: &FittedModel, onnx: &Onnx
     })
 }
 
-pub(super) fn temp_dir_beside(out: &Path) -> anyhow::Result<PathBuf> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("creating the parent of --out {}", out.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    let temp = parent.join(format!(".{name}.{}.partial", std::process::id()));
-    if temp.exists() {
-        std::fs::remove_dir_all(&temp)
-            .with_context(|| format!("removing a stale {}", temp.display()))?;
-    }
-    std::fs::create_dir(&temp).with_context(|| format!("creating {}", temp.display()))?;
-    Ok(temp)
-}
-
 fn write_file(root: &Path, rel: &str, bytes: &[u8], files: &mut Vec<Value>) -> anyhow::Result<()> {
     let path = root.join(rel);
     if let Some(parent) = path.parent() {
@@ -589,14 +519,4 @@ fn store(registry: &Registry, version: &ModelVersion, exported: &[Exported]) -> 
                 version.model, version.version
             )
         })
-}
-
-pub(super) fn move_into_place(temp: &Path, out: &Path) -> anyhow::Result<()> {
-    if out.exists() {
-        // Empty (checked before exporting): rename cannot replace a directory on every
-        // platform, so remove the empty one first.
-        std::fs::remove_dir(out).with_context(|| format!("replacing empty {}", out.display()))?;
-    }
-    std::fs::rename(temp, out)
-        .with_context(|| format!("moving {} to {}", temp.display(), out.display()))
 }

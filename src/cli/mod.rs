@@ -16,6 +16,7 @@ pub mod report;
 pub mod retrain;
 pub mod run;
 pub mod score;
+mod version;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;

@@ -23,11 +23,12 @@ use serde_json::{Value, json};
 use vigil_datasets::{LoadOptions, load};
 use vigil_experiments::apply::{ApplyOptions, apply};
 use vigil_experiments::scores_out::write_applied;
-use vigil_experiments::state::VersionState;
-use vigil_registry::{DEFAULT_DB_URL, ModelRef, Registry, RegistryOptions};
+use vigil_registry::DEFAULT_DB_URL;
 
 use super::datasets::LayoutArg;
-use super::export::{Refusal, check_out_dir, move_into_place, refusal_of, refuse, temp_dir_beside};
+use super::version::{
+    Refusal, check_out_dir, move_into_place, open_version, refusal_of, refuse, temp_dir_beside,
+};
 use super::{EXIT_ERROR, EXIT_OK};
 
 /// `vigil score …`
@@ -115,23 +116,11 @@ fn score(args: &ScoreArgs) -> anyhow::Result<Result<Value, Refusal>> {
     if let Some(refusal) = check_out_dir(&args.out) {
         return Ok(Err(refusal));
     }
-    let reference: ModelRef = args.reference.parse()?;
-    let mut options = RegistryOptions::new(&args.db);
-    if let Some(dir) = &args.artifacts {
-        options = options.artifact_dir(dir);
-    }
-    let registry = Registry::open_with(&options)
-        .with_context(|| format!("opening registry {}", vigil_registry::redact(&args.db)))?;
-    let version = registry
-        .resolve(&reference)
-        .with_context(|| format!("resolving {reference}"))?;
-    let mut state = match VersionState::load(&registry, &version) {
-        Ok(state) => state,
-        Err(e) => return Ok(Err(refusal_of(&e))),
-    };
-    if let Some(note) = &state.legacy {
-        tracing::warn!("{}@{}: {note}", version.model, version.version);
-    }
+    let (_registry, reference, version, mut state) =
+        match open_version(&args.db, args.artifacts.as_deref(), &args.reference)? {
+            Ok(opened) => opened,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
     if !state.causal() {
         tracing::warn!(
             "{}@{} ({}) uses a batch family: a row's score depends on later rows of the data, \

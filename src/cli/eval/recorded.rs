@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::json;
 use vigil_eval::threshold::ThresholdPolicy;
-use vigil_eval::{EvalConfig, EvalSeries, Window, evaluate};
+use vigil_eval::{EvalConfig, EvalSeries, Window, evaluate, windows_in};
 use vigil_experiments::metrics::{MetricMap, macro_average, of_evaluation};
 
 use super::input::ScoreSeries;
@@ -44,20 +44,6 @@ fn rows_of(s: &ScoreSeries, parts: &[String], part: &str) -> Result<Range<usize>
         }
         _ => Ok(0..0),
     }
-}
-
-/// Windows clipped to `rows`, shifted to start at 0.
-fn clip(windows: &[Window], rows: &Range<usize>) -> Vec<Window> {
-    windows
-        .iter()
-        .filter(|w| w.end >= rows.start && w.start < rows.end)
-        .map(|w| {
-            Window::new(
-                w.start.max(rows.start) - rows.start,
-                w.end.min(rows.end - 1) - rows.start,
-            )
-        })
-        .collect()
 }
 
 fn parts<'a>(s: &'a ScoreSeries, windows: &[Window]) -> Result<Parts<'a>> {
@@ -106,9 +92,9 @@ fn parts<'a>(s: &'a ScoreSeries, windows: &[Window]) -> Result<Parts<'a>> {
         validation_windows: if validation.is_empty() {
             Vec::new()
         } else {
-            clip(windows, &validation)
+            windows_in(windows, &validation)
         },
-        test_windows: clip(windows, &test),
+        test_windows: windows_in(windows, &test),
         validation,
         test,
     })
@@ -243,7 +229,10 @@ mod tests {
             &[false, false, true, true],
         );
         let p = parts(&s, &[Window::new(3, 3)]).expect("parts");
-        assert_eq!((p.validation, p.test.clone(), p.threshold), (1..2, 2..4, 2.0));
+        assert_eq!(
+            (p.validation, p.test.clone(), p.threshold),
+            (1..2, 2..4, 2.0)
+        );
         assert_eq!(p.test_windows, vec![Window::new(1, 1)]);
         assert!(p.validation_windows.is_empty());
     }
@@ -251,7 +240,10 @@ mod tests {
     #[test]
     fn inconsistent_files_are_refused_with_the_reason() {
         let scattered = series(&["test", "train", "test"], &[false, false, true]);
-        let err = parts(&scattered, &[]).err().expect("not contiguous").to_string();
+        let err = parts(&scattered, &[])
+            .err()
+            .expect("not contiguous")
+            .to_string();
         assert!(err.contains("not contiguous"), "{err}");
         let edited = series(&["train", "test", "test"], &[false, true, true]);
         let err = parts(&edited, &[]).err().expect("edited").to_string();
