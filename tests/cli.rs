@@ -706,23 +706,28 @@ path = "{report}"
 
 /// ONNX Runtime from `ORT_DYLIB_PATH` (the PyPI wheel's library, as `.ci/run` exports it);
 /// under `CI` a missing library fails the test, elsewhere it is skipped with a message.
-fn onnx_runtime() -> Option<ort::environment::Environment> {
-    let path = match std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from) {
-        Some(p) if p.is_file() => p,
-        _ => {
-            let message = "ORT_DYLIB_PATH does not name onnxruntime's capi/libonnxruntime.so* \
-                           (pip install onnxruntime==1.31.1; see .ci/run)";
-            assert!(std::env::var_os("CI").is_none(), "{message} (CI is set)");
-            eprintln!("SKIPPED: {message}");
-            return None;
-        }
-    };
-    Some(
-        ort::init_from(&path)
-            .expect("load ONNX Runtime")
-            .build()
-            .expect("start ONNX Runtime"),
-    )
+fn onnx_runtime() -> Option<&'static ort::environment::Environment> {
+    static ENV: std::sync::OnceLock<Option<ort::environment::Environment>> =
+        std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = match std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from) {
+            Some(p) if p.is_file() => p,
+            _ => {
+                let message = "ORT_DYLIB_PATH does not name onnxruntime's capi/libonnxruntime.so* \
+                               (pip install onnxruntime==1.31.1; see .ci/run)";
+                assert!(std::env::var_os("CI").is_none(), "{message} (CI is set)");
+                eprintln!("SKIPPED: {message}");
+                return None;
+            }
+        };
+        Some(
+            ort::init_from(&path)
+                .expect("load ONNX Runtime")
+                .build()
+                .expect("start ONNX Runtime"),
+        )
+    })
+    .as_ref()
 }
 
 /// A deterministic `channels`-channel test series (a wave, hashed noise, spikes, one NaN).
@@ -885,7 +890,7 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
         assert!(spec["not_exported"].is_null());
         let model: vigil_train::FittedModel =
             serde_json::from_value(spec["fitted_state"].clone()).expect("fitted state");
-        let Some(env) = env.as_ref() else { continue };
+        let Some(env) = env else { continue };
         let channels = spec["channels"].as_u64().expect("channels") as usize;
         let threshold = spec["threshold"].as_f64().expect("threshold");
         let probe = probe_series(600, channels);
@@ -1039,7 +1044,7 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
         assert_eq!(spec["ensemble"]["mode"], "mean");
         let members = spec["members"].as_array().expect("members");
         assert_eq!(members.len(), 2);
-        let Some(env) = env.as_ref() else { continue };
+        let Some(env) = env else { continue };
         let probe = probe_series(600, members[0]["channels"].as_u64().expect("c") as usize);
         let weights: Vec<f64> = spec["ensemble"]["weights"]
             .as_array()
@@ -1382,6 +1387,177 @@ fn score_applies_a_registered_version_exactly_as_the_run_scored_it() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("bogus"), "{}", stderr(&out));
     assert!(stderr(&out).contains("fitted on"), "{}", stderr(&out));
+}
+
+/// An ensemble version exports as one graph per series (members, calibration, normalisers,
+/// rule and threshold inside), and ONNX Runtime (Rust and Python, with `onnx.checker`) gives
+/// `vigil score`'s score within the stated tolerance and its decision on every row.
+#[test]
+fn an_ensemble_exports_as_one_graph_that_scores_like_vigil_score() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("synth");
+    let synth = vigil(&[
+        "datasets",
+        "synth",
+        "--seed",
+        "6",
+        "--rows",
+        "3000",
+        "--out",
+        data.to_str().expect("utf-8"),
+    ]);
+    assert!(synth.status.success(), "{}", stderr(&synth));
+    // The graph takes float32 rows: values a float32 carries exactly are what a service can
+    // feed it, and on them the decisions must agree exactly.
+    for file in std::fs::read_dir(&data).expect("synth folder") {
+        let path = file.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "labels.csv")
+            || path.extension().is_none_or(|e| e != "csv")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("series");
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().expect("header"));
+        for line in lines {
+            let (ts, value) = line.split_once(',').expect("timestamp,value");
+            match value.parse::<f64>() {
+                Ok(v) => out.push_str(&format!("{ts},{}\n", f64::from(v as f32))),
+                Err(_) => out.push_str(&format!("{line}\n")),
+            }
+        }
+        std::fs::write(&path, out).expect("rounded series");
+    }
+    let spec = score_spec(dir.path(), &data);
+    let text = std::fs::read_to_string(&spec)
+        .expect("spec")
+        .replace("name = \"cli-score\"", "name = \"cli-onegraph\"")
+        .replace(
+            "[[detectors]]\nkind = \"ewma\"\nsearch = \"none\"",
+            "[[detectors]]\nkind = \"isolation_forest\"\nsearch = \"none\"\n[[detectors]]\nkind = \"knn\"\nsearch = \"none\"",
+        )
+        .replace(
+            "members = [\"rolling_zscore\", \"ewma\"]\nmodes = [\"mean\"]",
+            "members = [\"rolling_zscore\", \"isolation_forest\", \"knn\"]\nnormalise = \"rank\"\nmodes = [\"mean\", \"vote\"]",
+        );
+    std::fs::write(&spec, text).expect("write");
+    let run = vigil(&["run", spec.to_str().expect("utf-8")]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let db = format!("sqlite://{}", dir.path().join("vigil.db").display());
+    let dataset = vigil_datasets::load(&data, &vigil_datasets::LoadOptions::default())
+        .expect("the synthetic folder loads");
+    let env = onnx_runtime();
+    for entry in ["ensemble_mean", "ensemble_vote"] {
+        let reference = format!("cli-onegraph.{entry}");
+        let out = dir.path().join(format!("export-{entry}"));
+        let export = vigil(&[
+            "export",
+            &reference,
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--registry",
+            &db,
+            "--no-store",
+        ]);
+        assert!(export.status.success(), "{entry}: {}", stderr(&export));
+        let scored = dir.path().join(format!("scored-{entry}"));
+        let score = vigil(&[
+            "score",
+            &reference,
+            "--data",
+            data.to_str().expect("utf-8"),
+            "--fit-new",
+            "--out",
+            scored.to_str().expect("utf-8"),
+            "--registry",
+            &db,
+        ]);
+        assert!(score.status.success(), "{entry}: {}", stderr(&score));
+        let manifest = read_json(&out.join("manifest.json"));
+        let series = manifest["series"].as_array().expect("series");
+        assert_eq!(series.len(), 2, "the run's two series");
+        let mut alerts = 0;
+        for item in series {
+            assert_eq!(item["family"], "ensemble");
+            let models = item["models"].as_array().expect("models");
+            assert_eq!(models.len(), 1, "one graph: {models:?}");
+            let spec = read_json(&out.join(item["spec"].as_str().expect("spec")));
+            assert_eq!(spec["layout"], "one_graph");
+            let key = item["series"].as_str().expect("key");
+            let name = key.split_once('/').expect("dataset/series").1;
+            let rows = csv_rows(&scored.join("synth").join(format!("{name}.csv")));
+            let vigil_score: Vec<f64> = rows[1..]
+                .iter()
+                .map(|r| r[2].parse().expect("score"))
+                .collect();
+            let vigil_flag: Vec<bool> = rows[1..].iter().map(|r| r[4] == "1").collect();
+            let onnx = std::fs::read(out.join(models[0].as_str().expect("file"))).expect("graph");
+            let window = spec["input_window"].as_u64().expect("window") as usize;
+            let Some(env) = env else { continue };
+            let probe = dataset
+                .series
+                .iter()
+                .find(|s| s.name == name)
+                .expect("the series");
+            let (scores, flags) = score_with_onnx(env, &onnx, &spec, probe);
+            let (abs, rel) = (
+                spec["tolerance"]["absolute"].as_f64().expect("tol"),
+                spec["tolerance"]["relative"].as_f64().expect("rel"),
+            );
+            // Every score within the stated tolerance, every decision identical.
+            let mut worst = 0.0_f64;
+            for t in window - 1..vigil_score.len() {
+                let d = (scores[t] - vigil_score[t]).abs();
+                worst = worst.max(d / (abs + rel * vigil_score[t].abs()));
+                assert_eq!(
+                    flags[t], vigil_flag[t],
+                    "{entry} {key} row {t}: {} vs {}",
+                    scores[t], vigil_score[t]
+                );
+            }
+            assert!(worst <= 1.0, "{entry} {key}: worst Δ/tolerance {worst}");
+            eprintln!("{entry} {key}: worst Δ/tolerance {worst:.3}");
+            alerts += vigil_flag.iter().filter(|f| **f).count();
+            // Python's onnxruntime and onnx.checker (full check) on the same windows.
+            let ends: Vec<usize> = (window - 1..vigil_score.len()).collect();
+            let x: Vec<Vec<Vec<f32>>> = ends
+                .iter()
+                .map(|&t| {
+                    (t + 1 - window..=t)
+                        .map(|r| vec![probe.values[[r, 0]] as f32])
+                        .collect()
+                })
+                .collect();
+            let case = serde_json::json!({
+                "x": x,
+                "score": ends.iter().map(|&t| vigil_score[t]).collect::<Vec<_>>(),
+                "is_anomaly": ends.iter().map(|&t| vigil_flag[t]).collect::<Vec<_>>(),
+                "tolerance": abs,
+                "relative_tolerance": rel,
+                "initial_state": null,
+            });
+            let case_path = dir.path().join("case.json");
+            std::fs::write(&case_path, case.to_string()).expect("case");
+            let model_path = dir.path().join("ensemble.onnx");
+            std::fs::write(&model_path, &onnx).expect("model");
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("export/tests/check_onnx.py");
+            let py = std::process::Command::new("python3")
+                .arg(&script)
+                .arg(&model_path)
+                .arg(&case_path)
+                .output()
+                .expect("python3");
+            assert!(
+                py.status.success(),
+                "{entry} {key}: check_onnx.py: {}\n{}",
+                String::from_utf8_lossy(&py.stdout),
+                String::from_utf8_lossy(&py.stderr)
+            );
+        }
+        if env.is_some() {
+            assert!(alerts > 0, "{entry}: the decisions compared include alerts");
+        }
+    }
 }
 
 /// Copies a directory tree.

@@ -309,6 +309,47 @@ impl Graph {
         .encode_to_vec()
     }
 
+    /// Adds every node and initializer of `model`'s graph, each name prefixed with `prefix`
+    /// except the empty name (an omitted optional input) and the graph inputs in `bind`, which
+    /// read the given tensors of this graph instead. Returns the float64 tensor the member's
+    /// `score` output was cast from (prefixed), or `None` when `score` is not such a cast.
+    pub(crate) fn absorb(
+        &mut self,
+        model: &ModelProto,
+        prefix: &str,
+        bind: &[(&str, &str)],
+    ) -> Option<String> {
+        let graph = model.graph.as_ref()?;
+        let rename = |name: &str| -> String {
+            if name.is_empty() {
+                return String::new();
+            }
+            match bind.iter().find(|(from, _)| *from == name) {
+                Some((_, to)) => (*to).to_string(),
+                None => format!("{prefix}{name}"),
+            }
+        };
+        let score_source = graph
+            .node
+            .iter()
+            .find(|n| n.op_type == "Cast" && n.output.iter().any(|o| o == "score"))
+            .and_then(|n| n.input.first())
+            .map(|s| rename(s))?;
+        for t in &graph.initializer {
+            let mut t = t.clone();
+            t.name = rename(&t.name);
+            self.initializers.push(t);
+        }
+        for n in &graph.node {
+            let mut n = n.clone();
+            n.input = n.input.iter().map(|s| rename(s)).collect();
+            n.output = n.output.iter().map(|s| rename(s)).collect();
+            n.name = format!("{prefix}{}", n.name);
+            self.nodes.push(n);
+        }
+        Some(score_source)
+    }
+
     /// Node count so far.
     pub(crate) fn n_nodes(&self) -> usize {
         self.nodes.len()

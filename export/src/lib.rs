@@ -32,6 +32,7 @@
 //!   [`unsupported_reason`]; [`exportability`] states each family's form (every family has an
 //!   arm, so a new family needs an export decision).
 
+mod ensemble;
 mod ewma;
 mod features;
 mod graph;
@@ -45,6 +46,7 @@ mod stats;
 use serde::Serialize;
 use vigil_train::{DetectorKind, FittedModel};
 
+pub use ensemble::{Member, Rule, Scale, export_ensemble};
 pub use features::input_window;
 
 /// Why an export failed.

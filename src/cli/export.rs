@@ -30,8 +30,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Value, json};
 use vigil_experiments::ensemble::Normaliser;
+use vigil_experiments::spec::EnsembleMode;
 use vigil_experiments::state::{EnsembleState, Member, ModelState, VersionState};
-use vigil_export::{ExportError, ExportOptions, OnnxModel};
+use vigil_export::{ExportError, ExportOptions, OnnxModel, Rule, Scale};
 use vigil_registry::{DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, sha256_hex};
 use vigil_train::FittedModel;
 
@@ -226,19 +227,51 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
                     Err(e) => return Ok(Err(unsupported(&version, key, e))),
                 }
             }
-            ModelState::Ensemble(ensemble) => match ensemble_series(&version, ensemble, key) {
-                Ok(graphs) => {
-                    let spec = ensemble_spec(&version, &state, ensemble, key, &graphs);
-                    Exported {
-                        key: key.clone(),
-                        dir,
-                        family: "ensemble".to_string(),
-                        graphs,
-                        spec,
+            ModelState::Ensemble(ensemble) => {
+                let options = ExportOptions {
+                    threshold: series.threshold,
+                    dataset_fingerprint: fingerprint.clone(),
+                };
+                match one_graph(ensemble, key, &options) {
+                    Ok(onnx) => {
+                        let spec = one_graph_spec(&version, &state, ensemble, key, &onnx);
+                        Exported {
+                            key: key.clone(),
+                            dir,
+                            family: "ensemble".to_string(),
+                            graphs: vec![("model.onnx".to_string(), onnx)],
+                            spec,
+                        }
                     }
+                    // A member that cannot share one graph (a streaming one): members plus
+                    // rule, with the reason in spec.json.
+                    Err(ExportError::Unsupported { family, reason }) if family == "ensemble" => {
+                        tracing::warn!(
+                            "{}@{} series {key:?}: one graph is not possible ({reason}); \
+                             exporting members plus rule",
+                            version.model,
+                            version.version
+                        );
+                        match ensemble_series(&version, ensemble, key) {
+                            Ok(graphs) => {
+                                let mut spec =
+                                    ensemble_spec(&version, &state, ensemble, key, &graphs);
+                                spec["layout"] = json!("members_plus_rule");
+                                spec["why_not_one_graph"] = json!(reason);
+                                Exported {
+                                    key: key.clone(),
+                                    dir,
+                                    family: "ensemble".to_string(),
+                                    graphs,
+                                    spec,
+                                }
+                            }
+                            Err(refusal) => return Ok(Err(refusal)),
+                        }
+                    }
+                    Err(e) => return Ok(Err(unsupported(&version, key, e))),
                 }
-                Err(refusal) => return Ok(Err(refusal)),
-            },
+            }
         };
         exported.push(one);
     }
@@ -286,6 +319,111 @@ fn raw_threshold(
              threshold) or without calibration",
         )),
     }
+}
+
+/// A normaliser as the exporter's scale map.
+fn scale_of(n: &Normaliser) -> Scale {
+    match n {
+        Normaliser::Identity => Scale::Identity,
+        Normaliser::RobustZ { median, scale } => Scale::Affine {
+            median: *median,
+            scale: *scale,
+        },
+        Normaliser::Rank { sorted } => Scale::Rank {
+            sorted: sorted.clone(),
+            strict: false,
+        },
+        Normaliser::Conformal { sorted } => Scale::Rank {
+            sorted: sorted.clone(),
+            strict: true,
+        },
+    }
+}
+
+/// The ensemble of one series as one graph: members, calibration, normalisers, rule and
+/// threshold inside it.
+fn one_graph(
+    ensemble: &EnsembleState,
+    key: &str,
+    options: &ExportOptions,
+) -> Result<OnnxModel, ExportError> {
+    let members: Vec<vigil_export::Member<'_>> = ensemble
+        .members
+        .iter()
+        .zip(&ensemble.weights)
+        .zip(&ensemble.vote_thresholds)
+        .map(|((m, &weight), &vote)| vigil_export::Member {
+            model: &m.member.models[key],
+            scales: m
+                .member
+                .calibration
+                .get(key)
+                .into_iter()
+                .chain(m.normalisers.get(key))
+                .map(scale_of)
+                .collect(),
+            weight,
+            vote,
+        })
+        .collect();
+    let rule = match ensemble.mode {
+        EnsembleMode::Mean => Rule::Mean,
+        EnsembleMode::Vote => Rule::Vote,
+        EnsembleMode::Majority | EnsembleMode::Consensus => Rule::Count,
+    };
+    vigil_export::export_ensemble(&members, rule, options)
+}
+
+/// `spec.json` of an ensemble exported as one graph.
+fn one_graph_spec(
+    version: &ModelVersion,
+    state: &VersionState,
+    ensemble: &EnsembleState,
+    key: &str,
+    onnx: &OnnxModel,
+) -> Value {
+    json!({
+        "format": SPEC_FORMAT,
+        "family": "ensemble",
+        "layout": "one_graph",
+        "series": key,
+        "source": {"model": version.model, "version": version.version, "aliases": version.aliases},
+        "ensemble": {
+            "mode": ensemble.mode,
+            "normalise": ensemble.normalise,
+            "weights": ensemble.weights,
+            "vote_thresholds": ensemble.vote_thresholds,
+            "alert_threshold": ensemble.alert_threshold,
+        },
+        "members": ensemble.members.iter().map(|m| json!({
+            "parameters": m.member.detector,
+            "calibration": m.member.calibration.get(key),
+            "normaliser": m.normalisers.get(key),
+        })).collect::<Vec<_>>(),
+        "threshold": state.series(key).map(|s| s.threshold),
+        "threshold_rule": "is_anomaly = score >= threshold, decided in float64 inside the graph; \
+                           the graph runs every member on the last rows of x, maps each score \
+                           through its calibration and normaliser, and combines them by the \
+                           ensemble's rule",
+        "alert_policy": state.alert,
+        "input_window": onnx.input_window,
+        "channels": onnx.channels,
+        "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", onnx.input_window, onnx.channels],
+            "meaning": "the last input_window rows of the series, oldest first; the last row is scored"}],
+        "outputs": [
+            {"name": "score", "dtype": "float32", "shape": ["batch"], "meaning": "the ensemble's score of the last row"},
+            {"name": "is_anomaly", "dtype": "bool", "shape": ["batch"], "meaning": "score >= threshold"},
+        ],
+        "state": Value::Null,
+        "tolerance": {
+            "absolute": onnx.score_tolerance,
+            "relative": onnx.relative_tolerance,
+            "rule": "|score_onnx - score_vigil| <= absolute + relative * |score_vigil| (float32 \
+                     output; a rank normaliser can move by one training score per member)"
+        },
+        "graph": {"nodes": onnx.nodes, "bytes": onnx.bytes.len(), "opset": 17},
+        "not_exported": Value::Null,
+    })
 }
 
 /// The members' graphs for one series. A member graph's own `is_anomaly` is not the
