@@ -288,6 +288,62 @@ fn retrain_judges_and_promotes_ensembles() {
         second["reason"].as_str().unwrap().contains("champion v1"),
         "{second}"
     );
+    // One protocol: the job's judgement of the champion is `vigil score --labels` of that
+    // version on the same rows (the month's data, measured from its first test row).
+    let job =
+        vigil_experiments::retrain::load_retrain(&ensemble_retrain_spec(dir.path(), 2)).unwrap();
+    let data_spec = &job.experiment.datasets[0];
+    let config = dir.path().join("month2.json");
+    std::fs::write(
+        &config,
+        serde_json::to_vec(data_spec.synthetic.as_ref().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let month = dir.path().join("synthetic");
+    let synth = vigil(&[
+        "datasets",
+        "synth",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        month.to_str().unwrap(),
+    ]);
+    assert!(synth.status.success(), "{:?}", text(&synth));
+    let prepared = vigil_experiments::data::prepare(data_spec, &job.experiment.split).unwrap();
+    let first = &prepared.series[0];
+    let from = first.series.timestamps[first.split.test.start].to_string();
+    let score = vigil(&[
+        "score",
+        "svc@1",
+        "--data",
+        month.to_str().unwrap(),
+        "--measure-from",
+        &from,
+        "--out",
+        dir.path().join("scored").to_str().unwrap(),
+        "--registry",
+        &db,
+        "--json",
+    ]);
+    assert!(score.status.success(), "{:?}", text(&score));
+    let scored: serde_json::Value = serde_json::from_str(&text(&score).0).unwrap();
+    for metric in [
+        "event_f1",
+        "event_recall",
+        "alert_precision",
+        "point_f1",
+        "false_alarms_per_day",
+        "vus_pr",
+        "roc_auc",
+        "nab_standard",
+    ] {
+        let judged = second["champion"]["metrics"][metric].as_f64().unwrap();
+        let applied = scored["metrics"][metric].as_f64().unwrap();
+        assert!(
+            (judged - applied).abs() <= 1e-12,
+            "{metric}: retrain {judged} vs vigil score {applied}"
+        );
+    }
 }
 
 #[test]

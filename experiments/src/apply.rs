@@ -9,13 +9,13 @@
 
 use vigil_datasets::{Dataset, Series};
 use vigil_eval::alert::{Alert, alert_mask, apply_alert_policy};
-use vigil_eval::threshold::ThresholdPolicy;
-use vigil_eval::{EvalConfig, EvalSeries, Window, evaluate, windows_from_labels};
+use vigil_eval::{EvalConfig, EvalSeries, Window, windows_from_labels};
 
 use crate::data::select_channels;
 use crate::error::{ExperimentError, Result};
-use crate::metrics::{MetricMap, macro_average, of_evaluation};
+use crate::metrics::{MetricMap, macro_average};
 use crate::state::VersionState;
+use crate::yardstick::{Average, Part, at_thresholds};
 
 /// How [`apply`] treats the data.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,10 @@ pub struct ApplyOptions {
     /// Rows a new series is fitted on (default: the median training rows of the version's
     /// series, at most half of the new series).
     pub fit_rows: Option<usize>,
+    /// Measure only the rows from this time on (ms UTC): earlier rows are history that the
+    /// models run through (warm-up, state) without being measured, as `vigil retrain` scores
+    /// a whole window and measures its test rows.
+    pub measure_from: Option<i64>,
 }
 
 /// One scored series.
@@ -196,19 +200,30 @@ pub fn apply(state: &mut VersionState, data: &Dataset, options: &ApplyOptions) -
         let alerting = alert_mask(&alerts, series.len());
         let windows = windows_from_labels(&series.labels());
         let metrics = if labelled {
+            let from = options
+                .measure_from
+                .map_or(0, |t| series.timestamps.partition_point(|&ts| ts < t));
+            let rows = from..series.len();
+            let measured_windows = vigil_eval::windows_in(&windows, &rows);
+            let part = Part {
+                key: key.clone(),
+                validation: None,
+                test: EvalSeries {
+                    scores: &scored.values[rows.clone()],
+                    windows: &measured_windows,
+                    timestamps: &series.timestamps[rows],
+                    incident_severities: None,
+                },
+                threshold,
+            };
             let config = EvalConfig {
-                threshold: ThresholdPolicy::Fixed { value: threshold },
                 alert: state.alert.clone(),
                 early_ms: state.early_ms,
                 ..EvalConfig::default()
             };
-            let view = EvalSeries {
-                scores: &scored.values,
-                windows: &windows,
-                timestamps: &series.timestamps,
-                incident_severities: None,
-            };
-            Some(of_evaluation(&evaluate(&[], &[view], &config)?))
+            at_thresholds(&[part], &config, Average::Series)?
+                .per_series
+                .remove(&key)
         } else {
             None
         };

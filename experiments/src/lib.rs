@@ -28,6 +28,7 @@ pub mod scores_out;
 pub mod search;
 pub mod spec;
 pub mod state;
+pub mod yardstick;
 
 pub use error::{ExperimentError, Result};
 pub use runner::{

@@ -3,11 +3,13 @@
 //! recent labelled period, and move `champion` only when the challenger is better on the
 //! objective by the stated margin without breaking the constraints.
 //!
-//! Both sides are judged the same way: each version's state ([`VersionState`]: a family's or
-//! an ensemble's fitted models per series, with the run's calibration and normalisers) scores
-//! the whole window; the threshold is fitted by the spec's policy on
-//! the window's validation rows and applied to its test rows (deployable metrics). The
-//! champion's numbers are therefore on today's data, not copied from its registration.
+//! Both sides are judged the same way, as deployed: each version's state ([`VersionState`]: a
+//! family's or an ensemble's fitted models per series, with the run's calibration,
+//! normalisers and per-series thresholds) scores the whole window, and the window's test rows
+//! are measured at the version's own thresholds (the challenger's were chosen on this window's
+//! validation rows, the champion keeps the ones it runs with in production). The champion's
+//! numbers are therefore today's data under its deployed thresholds, not copied from its
+//! registration, and not flattered by a threshold refitted on the window.
 //!
 //! Safe from cron: a window already trained on (same data fingerprints) is re-judged, not
 //! retrained, so a second run changes nothing; the alias move is a compare-and-set on the
@@ -19,15 +21,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use vigil_eval::{EvalSeries, evaluate};
+use vigil_eval::EvalSeries;
 use vigil_registry::{ExpectedAlias, ModelVersion, Registry};
 
 use crate::data::{PreparedDataset, prepare};
 use crate::error::{ExperimentError, Result};
-use crate::metrics::{MetricMap, MetricName, macro_average, of_evaluation};
+use crate::metrics::{MetricMap, MetricName, macro_average};
 use crate::runner::{RunOptions, run};
-use crate::spec::{Spec, ThresholdScope, syntax_error};
-use crate::state::{ModelState, VersionState};
+use crate::spec::{Spec, syntax_error};
+use crate::state::VersionState;
+use crate::yardstick::{Average, Part, at_thresholds};
 
 /// The alias the job manages.
 pub const CHAMPION: &str = "champion";
@@ -176,8 +179,12 @@ pub struct RetrainOutcome {
     pub data: Vec<(String, String, usize)>,
 }
 
-/// Scores every series with the version's fitted models and evaluates the test rows with the
-/// threshold fitted on the validation rows.
+/// Judges a version as it is deployed: its state scores every series of the window, and the
+/// test rows are measured at the thresholds the version holds (a challenger trained on this
+/// window chose them on its validation rows; the champion keeps the ones it was registered
+/// with), through the one yardstick every verb uses ([`at_thresholds`], averaged as the
+/// version's threshold scope says). `vigil score --labels` on the same rows gives the same
+/// numbers.
 fn judge(
     spec: &Spec,
     data: &[PreparedDataset],
@@ -185,20 +192,15 @@ fn judge(
     version: &ModelVersion,
 ) -> Result<Side> {
     let state = VersionState::load(registry, version)?;
-    let mut config = spec.eval_config();
-    // A vote ensemble alerts at its fixed share of votes, as the runner tested it.
-    if let ModelState::Ensemble(e) = &state.model
-        && let Some(value) = e.alert_threshold
-    {
-        config.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
-    }
+    let config = spec.eval_config();
+    let average = Average::of_scope(state.threshold_scope);
     let mut per_series = BTreeMap::new();
     let mut per_dataset = Vec::new();
     for d in data {
-        let mut scored = Vec::new();
+        let mut scored = Vec::with_capacity(d.series.len());
         for s in &d.series {
             let key = s.key();
-            if state.series(&key).is_none() {
+            let Some(known) = state.series(&key) else {
                 return Err(ExperimentError::Selection {
                     dataset: d.name.clone(),
                     message: format!(
@@ -207,88 +209,35 @@ fn judge(
                     ),
                     hint: "the champion was trained on other series; retrain with the same series selection".into(),
                 });
-            }
-            let scores = state.score(&key, &s.series)?;
-            scored.push((
-                s,
-                scores.values,
+            };
+            let scores = state.score(&key, &s.series)?.values;
+            let windows = (
                 s.windows_in(&s.split.validation),
                 s.windows_in(&s.test_rows()),
-            ));
+            );
+            scored.push((s, key, known.threshold, scores, windows));
         }
-        let part = |s: &crate::data::PreparedSeries,
-                    scores: &'_ [f64],
-                    rows: std::ops::Range<usize>,
-                    windows: &'_ [vigil_eval::Window]|
-         -> (Vec<f64>, Vec<i64>, Vec<vigil_eval::Window>) {
-            (
-                scores[rows.clone()].to_vec(),
-                s.series.timestamps[rows].to_vec(),
-                windows.to_vec(),
-            )
-        };
-        let parts: Vec<_> = scored
+        let parts: Vec<Part<'_>> = scored
             .iter()
-            .map(|(s, scores, vw, tw)| {
-                (
-                    s.key(),
-                    part(s, scores, s.split.validation.clone(), vw),
-                    part(s, scores, s.test_rows(), tw),
-                )
+            .map(|(s, key, threshold, scores, (vw, tw))| {
+                let view = |rows: std::ops::Range<usize>, windows| EvalSeries {
+                    scores: &scores[rows.clone()],
+                    windows,
+                    timestamps: &s.series.timestamps[rows],
+                    incident_severities: None,
+                };
+                Part {
+                    key: key.clone(),
+                    validation: (!s.split.validation.is_empty())
+                        .then(|| view(s.split.validation.clone(), vw.as_slice())),
+                    test: view(s.test_rows(), tw.as_slice()),
+                    threshold: *threshold,
+                }
             })
             .collect();
-        match spec.threshold_scope {
-            ThresholdScope::Series => {
-                let mut maps = Vec::new();
-                for (key, val, test) in &parts {
-                    match evaluate(&[view(val)], &[view(test)], &config) {
-                        Ok(e) => {
-                            let m = of_evaluation(&e);
-                            per_series.insert(key.clone(), m.clone());
-                            maps.push(m);
-                        }
-                        Err(e) => tracing::warn!(series = %key, "evaluation failed: {e}"),
-                    }
-                }
-                per_dataset.push(macro_average(&maps));
-            }
-            ThresholdScope::Pooled => {
-                // One threshold fitted on every series' validation rows pooled, then each
-                // series scored at it; metrics averaged over series.
-                let vals: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.1)).collect();
-                let tests: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.2)).collect();
-                let value = evaluate(&vals, &tests, &config)?.fitted.value;
-                let mut fixed = config.clone();
-                fixed.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed { value };
-                let mut maps = Vec::new();
-                for (key, val, test) in &parts {
-                    match evaluate(&[view(val)], &[view(test)], &fixed) {
-                        Ok(e) => {
-                            let m = of_evaluation(&e);
-                            per_series.insert(key.clone(), m.clone());
-                            maps.push(m);
-                        }
-                        Err(e) => tracing::warn!(series = %key, "evaluation failed: {e}"),
-                    }
-                }
-                per_dataset.push(macro_average(&maps));
-            }
-            ThresholdScope::Corpus => {
-                let vals: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.1)).collect();
-                let tests: Vec<EvalSeries<'_>> = parts.iter().map(|p| view(&p.2)).collect();
-                let e = evaluate(&vals, &tests, &config)?;
-                per_dataset.push(of_evaluation(&e));
-                let mut fixed = config.clone();
-                fixed.threshold = vigil_eval::threshold::ThresholdPolicy::Fixed {
-                    value: e.fitted.value,
-                };
-                for (key, _, test) in &parts {
-                    if let Ok(one) = evaluate(&[], &[view(test)], &fixed) {
-                        per_series.insert(key.clone(), of_evaluation(&one));
-                    }
-                }
-            }
-        }
+        let measured = at_thresholds(&parts, &config, average)?;
+        per_dataset.push(measured.metrics);
+        per_series.extend(measured.per_series);
     }
     Ok(Side {
         version: version.version,
@@ -297,17 +246,6 @@ fn judge(
         metrics: macro_average(&per_dataset),
         per_series,
     })
-}
-
-type Part = (Vec<f64>, Vec<i64>, Vec<vigil_eval::Window>);
-
-fn view(p: &Part) -> EvalSeries<'_> {
-    EvalSeries {
-        scores: &p.0,
-        windows: &p.2,
-        timestamps: &p.1,
-        incident_severities: None,
-    }
 }
 
 fn fingerprints(data: &[PreparedDataset]) -> Vec<String> {

@@ -118,9 +118,10 @@ pub struct ValidateArgs {
 /// `vigil datasets synth`
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// Seed for every random step; the same seed gives the same files.
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
+    /// Seed for every random step; the same seed gives the same files (default: the
+    /// `--config` file's seed, else 7).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -256,9 +257,11 @@ fn synth(args: &SynthArgs) -> anyhow::Result<ExitCode> {
                 })?
             }
         }
-        None => SynthConfig::default(),
+        None => SynthConfig::with_seed(7),
     };
-    config.seed = args.seed;
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
     if let Some(rows) = args.rows {
         config.length = rows;
     }

@@ -63,6 +63,10 @@ pub struct ScoreArgs {
     /// series, at most half the new series).
     #[arg(long, value_name = "N", requires = "fit_new")]
     pub fit_rows: Option<usize>,
+    /// With labels, measure only the rows from this time on (RFC 3339, `YYYY-MM-DD HH:MM:SS`
+    /// or epoch seconds/ms): the rows before it are history the models run through.
+    #[arg(long, value_name = "TIME")]
+    pub measure_from: Option<String>,
     /// Output directory; must not exist or be empty.
     #[arg(long)]
     pub out: PathBuf,
@@ -148,10 +152,23 @@ fn score(args: &ScoreArgs) -> anyhow::Result<Result<Value, Refusal>> {
     for w in &data.warnings {
         tracing::warn!(data = %args.data.display(), "{w}");
     }
+    let measure_from = match args.measure_from.as_deref() {
+        None => None,
+        Some(text) => match vigil_datasets::parse_timestamp(text) {
+            Some(t) => Some(t),
+            None => {
+                return Ok(Err(refuse(
+                    format!("--measure-from {text:?} is not a time"),
+                    "write e.g. 2026-01-05T00:00:00Z, 2026-01-05 00:00:00 or epoch seconds",
+                )));
+            }
+        },
+    };
     let apply_options = ApplyOptions {
         dataset: args.dataset.clone(),
         fit_new: args.fit_new,
         fit_rows: args.fit_rows,
+        measure_from,
     };
     let applied = match apply(&mut state, &data, &apply_options) {
         Ok(a) => a,
@@ -179,6 +196,7 @@ fn score(args: &ScoreArgs) -> anyhow::Result<Result<Value, Refusal>> {
             "fitted_new_on_rows": s.fitted_new,
             "complete": s.complete,
             "incidents": s.windows.len(),
+            "measured_from": args.measure_from,
             "metrics": s.metrics,
         })).collect::<Vec<_>>(),
         "labelled": applied.labelled,

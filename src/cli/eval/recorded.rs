@@ -10,9 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use serde_json::json;
-use vigil_eval::threshold::ThresholdPolicy;
-use vigil_eval::{EvalConfig, EvalSeries, Window, evaluate, windows_in};
-use vigil_experiments::metrics::{MetricMap, macro_average, of_evaluation};
+use vigil_eval::{EvalConfig, EvalSeries, Window, windows_in};
+use vigil_experiments::yardstick::{self, Measured};
 
 use super::input::ScoreSeries;
 use super::{Average, EvalArgs};
@@ -109,12 +108,6 @@ fn view<'a>(s: &'a ScoreSeries, rows: &Range<usize>, windows: &'a [Window]) -> E
     }
 }
 
-fn fixed(config: &EvalConfig, value: f64) -> EvalConfig {
-    let mut c = config.clone();
-    c.threshold = ThresholdPolicy::Fixed { value };
-    c
-}
-
 /// Evaluates every series' test part at its recorded threshold and prints the metrics.
 pub(super) fn run(
     args: &EvalArgs,
@@ -128,52 +121,25 @@ pub(super) fn run(
         .zip(windows)
         .map(|(s, w)| parts(s, w))
         .collect::<Result<_>>()?;
-    let mut per_series = serde_json::Map::new();
-    let metrics: MetricMap = match average {
-        Average::Series => {
-            let mut maps = Vec::with_capacity(parts.len());
-            for (s, p) in series.iter().zip(&parts) {
-                let vals: Vec<EvalSeries<'_>> = if p.validation.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![view(s, &p.validation, &p.validation_windows)]
-                };
-                let tests = [view(s, &p.test, &p.test_windows)];
-                let map = of_evaluation(&evaluate(&vals, &tests, &fixed(&config, p.threshold))?);
-                per_series.insert(p.name.to_string(), json!(map));
-                maps.push(map);
-            }
-            macro_average(&maps)
-        }
-        Average::Pooled => {
-            let threshold = parts[0].threshold;
-            if let Some(other) = parts
-                .iter()
-                .find(|p| p.threshold.to_bits() != threshold.to_bits())
-            {
-                bail!(
-                    "--average pooled needs one threshold for every series, but {} has {} and \
-                     {} has {}; hint: use --average series for per-series thresholds",
-                    parts[0].name,
-                    threshold,
-                    other.name,
-                    other.threshold
-                );
-            }
-            let vals: Vec<EvalSeries<'_>> = series
-                .iter()
-                .zip(&parts)
-                .filter(|(_, p)| !p.validation.is_empty())
-                .map(|(s, p)| view(s, &p.validation, &p.validation_windows))
-                .collect();
-            let tests: Vec<EvalSeries<'_>> = series
-                .iter()
-                .zip(&parts)
-                .map(|(s, p)| view(s, &p.test, &p.test_windows))
-                .collect();
-            of_evaluation(&evaluate(&vals, &tests, &fixed(&config, threshold))?)
-        }
+    let measured: Vec<yardstick::Part<'_>> = series
+        .iter()
+        .zip(&parts)
+        .map(|(s, p)| yardstick::Part {
+            key: p.name.to_string(),
+            validation: (!p.validation.is_empty())
+                .then(|| view(s, &p.validation, &p.validation_windows)),
+            test: view(s, &p.test, &p.test_windows),
+            threshold: p.threshold,
+        })
+        .collect();
+    let how = match average {
+        Average::Series => yardstick::Average::Series,
+        Average::Pooled => yardstick::Average::Pooled,
     };
+    let Measured {
+        metrics,
+        per_series,
+    } = yardstick::at_thresholds(&measured, &config, how)?;
     let mut out = std::io::stdout().lock();
     let average_name = match average {
         Average::Series => "series",
