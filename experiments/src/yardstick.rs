@@ -1,8 +1,12 @@
-//! One yardstick: vigil's metrics of scores at fixed thresholds, one per series. `vigil run`
-//! tests each entry this way (the thresholds it chose on validation rows), `vigil eval --spec`
-//! recomputes a run's leaderboard from the files it wrote, `vigil score --labels` reports a
-//! registered version on new data, and `vigil retrain` judges champion and challenger as they
-//! are deployed: every one of them calls [`at_thresholds`], so the numbers cannot drift apart.
+//! One yardstick: vigil's metrics of scores at fixed thresholds, one per series.
+//! `vigil eval --spec` recomputes a run's leaderboard from the files it wrote,
+//! `vigil score --labels` reports a registered version on new data, and `vigil retrain`
+//! judges champion and challenger as they are deployed: all three call [`at_thresholds`].
+//! `vigil run` measures its test rows with the same evaluation once it has fitted each
+//! threshold on validation rows (its per-entry fitting, baselines and cross-validation live in
+//! the runner); `tests/cli.rs` holds `vigil eval --spec` on a run's written scores equal to
+//! that run's leaderboard to 1e-12, and `tests/ops_cli.rs` holds the retrain judgement equal
+//! to `vigil score --labels`.
 
 use std::collections::BTreeMap;
 
