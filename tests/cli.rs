@@ -656,8 +656,9 @@ fn the_quickstart_runs_and_its_report_opens_in_headless_chromium() {
     }
 }
 
-/// A small spec for the export tests: a rolling z-score and an EWMA (exportable), CUSUM (a
-/// recursion over the whole history, which has no ONNX form) and their mean ensemble.
+/// A small spec for the export tests: a rolling z-score and an EWMA (exportable), ARIMA (a
+/// recursion over the whole history whose graph is not written yet) and the mean ensemble of
+/// the first two.
 fn export_spec(dir: &Path) -> PathBuf {
     let text = format!(
         r#"
@@ -686,7 +687,7 @@ search = {{ window = [24] }}
 kind = "ewma"
 search = "none"
 [[detectors]]
-kind = "cusum"
+kind = "arima"
 search = "none"
 [ensemble]
 members = ["rolling_zscore", "ewma"]
@@ -1127,18 +1128,18 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
     ]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains(key), "{}", stderr(&unknown));
-    let cusum = vigil(&[
+    let refused = vigil(&[
         "export",
-        "cli-export.cusum@1",
+        "cli-export.arima@1",
         "--out",
         none.to_str().expect("utf-8"),
         "--db",
         &db,
     ]);
-    assert_eq!(cusum.status.code(), Some(2));
-    let err = stderr(&cusum);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
     assert!(
-        err.contains("cusum cannot be exported")
+        err.contains("arima cannot be exported")
             && err.contains("recursion")
             && err.contains("hint:"),
         "{err}"
@@ -1152,8 +1153,6 @@ fn export_writes_onnx_that_scores_like_vigil_and_refuses_what_cannot_map() {
     assert!(leftovers.is_empty(), "temporary directories left behind");
 }
 
-/// `vigil families`: every catalog family listed with its ONNX form; one family's parameters
-/// with defaults and search space; an unknown name is an error that lists the names.
 /// A spec over a folder written by `vigil datasets synth`, so that `vigil score` reads the
 /// very data the run saw: two of its series, robust-z calibrated scores, per-series
 /// thresholds, a mean ensemble.
@@ -1648,6 +1647,8 @@ fn a_registry_of_the_previous_release_still_scores_and_exports() {
     }
 }
 
+/// `vigil families`: every catalog family listed with its ONNX form; one family's parameters
+/// with defaults and search space; an unknown name is an error that lists the names.
 #[test]
 fn families_lists_the_catalog_and_explains_one_family() {
     let output = vigil(&["families"]);
@@ -1672,9 +1673,12 @@ fn families_lists_the_catalog_and_explains_one_family() {
         "n_neighbors is searched: {knn}"
     );
 
-    let output = vigil(&["families", "cusum"]);
+    let output = vigil(&["families", "arima"]);
     let out = stdout(&output);
     assert!(out.contains("ONNX export: no"), "{out}");
+    let output = vigil(&["families", "cusum"]);
+    let out = stdout(&output);
+    assert!(out.contains("ONNX export: streaming"), "{out}");
 
     let output = vigil(&["families", "knnn"]);
     assert_eq!(output.status.code(), Some(2));

@@ -32,6 +32,7 @@
 //!   [`unsupported_reason`]; [`exportability`] states each family's form (every family has an
 //!   arm, so a new family needs an export decision).
 
+mod cusum;
 mod ensemble;
 mod ewma;
 mod features;
@@ -132,6 +133,7 @@ pub fn export(model: &FittedModel, options: &ExportOptions) -> Result<OnnxModel,
         FittedModel::RollingZscore(m) => stats::export_zscore(m, options),
         FittedModel::RollingPercentile(m) => stats::export_percentile(m, options),
         FittedModel::Ewma(m) => ewma::export(m, options),
+        FittedModel::Cusum(m) => cusum::export(m, options),
         FittedModel::HoltWinters(m) => holt_winters::export(m, options),
         FittedModel::LstmAutoencoder(m) => lstm::export(m, options),
         FittedModel::Lof(m) => point::export_lof(m, options),
@@ -214,7 +216,7 @@ pub fn exportability(kind: DetectorKind) -> Exportability {
             ExportForm::Window,
             "input [batch, window + 1, channels]; the sorted statistics sort with TopK",
         ),
-        DetectorKind::Ewma | DetectorKind::HoltWinters => (
+        DetectorKind::Ewma | DetectorKind::HoltWinters | DetectorKind::Cusum => (
             ExportForm::Streaming,
             "exact recursion: the caller feeds each call's state_out to the next row",
         ),
@@ -232,7 +234,7 @@ pub fn exportability(kind: DetectorKind) -> Exportability {
             "STL decomposition and the generalised ESD test iterate over the whole series; they \
              have no fixed-window tensor form",
         ),
-        DetectorKind::Arima | DetectorKind::Cusum | DetectorKind::AnomalyLikelihood => (
+        DetectorKind::Arima | DetectorKind::AnomalyLikelihood => (
             ExportForm::None,
             "the score is a recursion over the full history (state carried row to row); its \
              streaming graph is not written yet",
@@ -328,7 +330,7 @@ pub(crate) fn metadata(
         ("vigil.input_window".to_string(), input_window.to_string()),
         ("vigil.channels".to_string(), channels.to_string()),
     ];
-    if matches!(family, "ewma" | "holt_winters") {
+    if matches!(family, "ewma" | "holt_winters" | "cusum") {
         m.push((
             "vigil.inputs".to_string(),
             "x: float32 [batch, 1, channels], the new row; state: float64 [batch, channels, k], \

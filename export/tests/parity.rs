@@ -409,6 +409,45 @@ fn holt_winters_state_graph_matches_vigil_row_by_row() {
 }
 
 #[test]
+fn cusum_state_graph_matches_vigil_row_by_row() {
+    use vigil_train::detectors::cusum::{CusumParams, Target};
+    use vigil_train::scores::Combine;
+    // Level shifts (and a trend) in the test part, so that both charts cross and restart.
+    let train = common::series(400, 2, 25);
+    let mut test = common::series(1200, 2, 26);
+    for t in 300..1200 {
+        test.values[[t, 0]] += if t < 700 { 3.0 } else { -2.0 };
+        test.values[[t, 1]] = f64::from((test.values[[t, 1]] + 0.004 * (t - 300) as f64) as f32);
+        test.values[[t, 0]] = f64::from(test.values[[t, 0]] as f32);
+    }
+    for (target, alpha, combine) in [
+        (Target::Both, 0.0, Combine::Max),
+        (Target::Level, 0.02, Combine::Mean),
+        (Target::Trend, 0.0, Combine::Max),
+    ] {
+        let params = CusumParams::default()
+            .with_limits(0.5, 4.0)
+            .with_target(target)
+            .with_restart_window(20)
+            .with_baseline_alpha(alpha);
+        let params = CusumParams { combine, ..params };
+        let model = FittedModel::Cusum(params.check().unwrap().fit(&train).unwrap());
+        let changes = match &model {
+            FittedModel::Cusum(m) => m.change_points(&test).unwrap(),
+            _ => unreachable!(),
+        };
+        assert!(
+            changes.iter().map(Vec::len).sum::<usize>() >= 2,
+            "{target:?}: the charts restart in the test"
+        );
+        if let Some((delta, alerts)) = stateful_parity(&model, &test, 0.97) {
+            // The same float64 operations as vigil: only the float32 output differs.
+            assert!(delta < 1e-4 && alerts > 5, "{target:?}: {delta} {alerts}");
+        }
+    }
+}
+
+#[test]
 fn ecod_matches_onnx_runtime() {
     use vigil_train::detectors::ecod::EcodParams;
     let train = common::series(600, 2, 21);
