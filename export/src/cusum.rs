@@ -21,8 +21,9 @@ use vigil_train::detectors::cusum::{CusumModel, Target};
 use crate::graph::{Attr, Dim, Graph};
 use crate::iforest::finish;
 use crate::proto::data_type;
-use crate::stats::{RELATIVE_TOLERANCE, SCORE_TOLERANCE, SPREAD_FLOOR, combine_channels};
+use crate::stats::{SPREAD_FLOOR, combine_channels};
 use crate::{ExportError, ExportOptions, OnnxModel, StateSpec};
+use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
 /// Entries of the state's last axis.
 pub const STATE_LAYOUT: [&str; 11] = [

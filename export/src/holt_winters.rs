@@ -23,13 +23,14 @@ use crate::iforest::finish;
 use crate::proto::data_type;
 use crate::stats::{SPREAD_FLOOR, combine_channels};
 use crate::{ExportError, ExportOptions, OnnxModel, StateSpec};
+use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
-/// Float32 tolerance: the float64 recursion matches vigil's operation for operation (a
-/// multiplicative trend's `powf` may differ in the last bit); the float32 output adds 6e-8
-/// relative to scores in residual σ.
-pub const SCORE_TOLERANCE: f64 = 1e-5;
-/// Relative part, for large scores.
-pub const RELATIVE_TOLERANCE: f64 = 1e-6;
+// Float32 tolerance: the float64 recursion matches vigil's operation for operation (a
+// multiplicative trend's `powf` may differ in the last bit); the float32 output adds 6e-8
+// relative to scores in residual σ.
+// (the shared `crate::SCORE_TOLERANCE` = 1e-5)
+// Relative part, for large scores.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 /// The state of one channel before the first training row, in the graph's layout.
 fn initial_state(channel: &HoltWintersChannel, width: usize) -> Vec<f64> {

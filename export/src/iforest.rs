@@ -18,13 +18,14 @@ use vigil_train::detectors::isolation_forest::{
     ForestNode, IsolationForestModel, average_path_length,
 };
 
+use crate::SCORE_TOLERANCE;
 use crate::features::{self, input_window};
 use crate::graph::{Attr, Dim, Graph};
 use crate::proto::data_type;
 use crate::{ExportError, ExportOptions, OnnxModel, metadata};
 
-/// Float32 tolerance of the score (see the module docs).
-pub const SCORE_TOLERANCE: f64 = 1e-5;
+// Float32 tolerance of the score (see the module docs).
+// (the shared `crate::SCORE_TOLERANCE` = 1e-5)
 
 /// Ordered integer key of a float32 (−0 and +0 share 0).
 fn key(x: f32) -> i64 {

@@ -50,6 +50,16 @@ use vigil_train::{DetectorKind, FittedModel};
 pub use ensemble::{Member, Rule, Scale, export_ensemble};
 pub use features::input_window;
 
+/// The float32 tolerance every exported family holds (its parity test asserts it): the graphs
+/// compute in float64 as vigil does (summation order aside) and only the float32 `score`
+/// output rounds (6e-8 relative), so `|Δ| ≤ SCORE_TOLERANCE + RELATIVE_TOLERANCE × |score|`;
+/// the relative part covers the large scores some families reach (PCA up to 1e5, LOF, the
+/// one-class SVM, ECOD's sums, Holt-Winters on near-constant stretches). Each family's module
+/// says why its scores sit within it.
+pub(crate) const SCORE_TOLERANCE: f64 = 1e-5;
+/// See [`SCORE_TOLERANCE`].
+pub(crate) const RELATIVE_TOLERANCE: f64 = 1e-6;
+
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

@@ -22,11 +22,12 @@ use crate::iforest::finish;
 use crate::proto::data_type;
 use crate::stats::combine_channels;
 use crate::{ExportError, ExportOptions, OnnxModel};
+use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
-/// Absolute part of the tolerance.
-pub const SCORE_TOLERANCE: f64 = 1e-5;
-/// Relative part: float32 reconstructions from differently ordered sums.
-pub const RELATIVE_TOLERANCE: f64 = 1e-6;
+// Absolute part of the tolerance.
+// (the shared `crate::SCORE_TOLERANCE` = 1e-5)
+// Relative part: float32 reconstructions from differently ordered sums.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 fn dense(g: &mut Graph, x: &str, d: &DenseWeights) -> String {
     let w = g.const_f32("dense_w", &[d.inputs, d.outputs], &d.weight.0);

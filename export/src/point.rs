@@ -27,16 +27,17 @@ use crate::features::{self, FeatureNodes, input_window};
 use crate::graph::{Attr, Dim, Graph};
 use crate::iforest::finish;
 use crate::{ExportError, ExportOptions, OnnxModel};
+use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
-/// Float32 tolerance of the kNN score: the float64 graph differs from vigil by summation
-/// order only (~1e-15 relative); the float32 cast of the output adds 6e-8 relative, well
-/// inside 1e-5 for distances in scaled feature space.
-pub const SCORE_TOLERANCE: f64 = 1e-5;
+// Float32 tolerance of the kNN score: the float64 graph differs from vigil by summation
+// order only (~1e-15 relative); the float32 cast of the output adds 6e-8 relative, well
+// inside 1e-5 for distances in scaled feature space.
+// (the shared `crate::SCORE_TOLERANCE` = 1e-5)
 
-/// PCA scores divide by explained-variance ratios and reach 1e3–1e5, where one float32 step
-/// of the `score` output is already above 1e-5: the tolerance is relative, 1e-6 × |score|
-/// (the float32 cast alone is at most 6e-8 relative), and never below 1e-5.
-pub const PCA_RELATIVE_TOLERANCE: f64 = 1e-6;
+// PCA scores divide by explained-variance ratios and reach 1e3–1e5, where one float32 step
+// of the `score` output is already above 1e-5: the tolerance is relative, 1e-6 × |score|
+// (the float32 cast alone is at most 6e-8 relative), and never below 1e-5.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 /// `x` and the feature nodes every point family starts from.
 fn start(fm: &FeatureModel) -> Result<(Graph, FeatureNodes), ExportError> {
@@ -205,16 +206,16 @@ pub(crate) fn export_pca(
         fm.dim(),
     )?;
     out.score_tolerance = SCORE_TOLERANCE;
-    out.relative_tolerance = PCA_RELATIVE_TOLERANCE;
+    out.relative_tolerance = RELATIVE_TOLERANCE;
     Ok(out)
 }
 
 /// scikit-learn's guard in the lrd (vigil's `LRD_EPSILON`).
 const LRD_EPSILON: f64 = 1e-10;
 
-/// LOF scores sit near 1 for inliers and grow for outliers (ratios of densities, up to ~1e3 on
-/// isolated rows): the float32 output alone is 6e-8 relative, so 1e-5 + 1e-6 × |score|.
-pub const LOF_RELATIVE_TOLERANCE: f64 = 1e-6;
+// LOF scores sit near 1 for inliers and grow for outliers (ratios of densities, up to ~1e3 on
+// isolated rows): the float32 output alone is 6e-8 relative, so 1e-5 + 1e-6 × |score|.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 pub(crate) fn export_lof(
     model: &LofModel,
@@ -287,13 +288,13 @@ pub(crate) fn export_lof(
         fm.dim(),
     )?;
     out.score_tolerance = SCORE_TOLERANCE;
-    out.relative_tolerance = LOF_RELATIVE_TOLERANCE;
+    out.relative_tolerance = RELATIVE_TOLERANCE;
     Ok(out)
 }
 
-/// One-class SVM scores are `ρ − Σ αᵢ K`, of the order of Σ αᵢ (up to ν × training rows in
-/// libsvm's scaling): the tolerance is 1e-5 + 1e-6 × |score|.
-pub const OCSVM_RELATIVE_TOLERANCE: f64 = 1e-6;
+// One-class SVM scores are `ρ − Σ αᵢ K`, of the order of Σ αᵢ (up to ν × training rows in
+// libsvm's scaling): the tolerance is 1e-5 + 1e-6 × |score|.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 pub(crate) fn export_ocsvm(
     model: &OcsvmModel,
@@ -331,12 +332,12 @@ pub(crate) fn export_ocsvm(
         fm.dim(),
     )?;
     out.score_tolerance = SCORE_TOLERANCE;
-    out.relative_tolerance = OCSVM_RELATIVE_TOLERANCE;
+    out.relative_tolerance = RELATIVE_TOLERANCE;
     Ok(out)
 }
 
-/// ECOD sums −ln tail probabilities over the features: scores of a few to ~10 per feature.
-pub const ECOD_RELATIVE_TOLERANCE: f64 = 1e-6;
+// ECOD sums −ln tail probabilities over the features: scores of a few to ~10 per feature.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 /// numpy's `sign`.
 fn sign(v: f64) -> f64 {
@@ -425,6 +426,6 @@ pub(crate) fn export_ecod(
         fm.dim(),
     )?;
     out.score_tolerance = SCORE_TOLERANCE;
-    out.relative_tolerance = ECOD_RELATIVE_TOLERANCE;
+    out.relative_tolerance = RELATIVE_TOLERANCE;
     Ok(out)
 }

@@ -23,12 +23,13 @@ use crate::graph::{Attr, Dim, Graph};
 use crate::iforest::finish;
 use crate::proto::data_type;
 use crate::{ExportError, ExportOptions, OnnxModel};
+use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
-/// Float32 tolerance: the float64 graph is within ~1e-12 of vigil (identical for the sorted
-/// families); the float32 output adds 6e-8 relative (scores are in spreads, normally < 100).
-pub const SCORE_TOLERANCE: f64 = 1e-5;
-/// Relative part: 1e-6 × |score| for the rare huge scores of near-constant stretches.
-pub const RELATIVE_TOLERANCE: f64 = 1e-6;
+// Float32 tolerance: the float64 graph is within ~1e-12 of vigil (identical for the sorted
+// families); the float32 output adds 6e-8 relative (scores are in spreads, normally < 100).
+// (the shared `crate::SCORE_TOLERANCE` = 1e-5)
+// Relative part: 1e-6 × |score| for the rare huge scores of near-constant stretches.
+// (the shared `crate::RELATIVE_TOLERANCE` = 1e-6)
 
 /// vigil's `SPREAD_FLOOR`.
 pub(crate) const SPREAD_FLOOR: f64 = 1e-9;

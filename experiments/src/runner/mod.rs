@@ -22,11 +22,10 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use vigil_eval::{EvalConfig, EvalSeries, Evaluation, Window, evaluate};
 use vigil_registry::{
     DatasetUse, ExpectedAlias, MetricPoint, NamedArtifact, NewVersion, Registry, RunFilter,
-    RunInfo, RunRecord,
+    RunInfo, RunRecord, sha256_hex,
 };
 use vigil_train::{DetectorKind, FittedModel};
 
@@ -813,12 +812,6 @@ fn fixed_config(base: &EvalConfig, value: f64) -> EvalConfig {
     let mut config = base.clone();
     config.threshold = ThresholdPolicy::Fixed { value };
     config
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(bytes);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn git_commit() -> Option<String> {
