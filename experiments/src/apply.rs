@@ -249,3 +249,95 @@ pub fn apply(state: &mut VersionState, data: &Dataset, options: &ApplyOptions) -
         series: out,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::tests::{series, single};
+    use vigil_datasets::Layout;
+
+    fn data(series: Vec<Series>) -> Dataset {
+        Dataset {
+            name: "week".into(),
+            layout: Layout::Generic,
+            source: "/data/week".into(),
+            series,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_known_series_scores_at_its_threshold_and_alerts() {
+        let (mut state, _) = single(3.0);
+        let applied = apply(
+            &mut state,
+            &data(vec![series("a")]),
+            &ApplyOptions::default(),
+        )
+        .expect("applied");
+        let a = &applied.series[0];
+        assert_eq!(
+            (a.key.as_str(), a.threshold, a.fitted_new),
+            ("d/a", 3.0, None)
+        );
+        assert!(a.detected[450] && a.detected[520] && !a.alerts.is_empty());
+        assert!(applied.metrics.is_none(), "no labels, no metrics");
+    }
+
+    #[test]
+    fn every_refusal_names_what_to_fix() {
+        let refused = |state: &mut VersionState, d: &Dataset, o: &ApplyOptions| {
+            apply(state, d, o).expect_err("refused").to_string()
+        };
+        let (mut state, _) = single(3.0);
+        // A series the version does not know.
+        let err = refused(
+            &mut state,
+            &data(vec![series("b")]),
+            &ApplyOptions::default(),
+        );
+        assert!(err.contains("\"b\"") && err.contains("--fit-new"), "{err}");
+        // An empty window.
+        let empty = series("a").slice_rows(0, 0);
+        let err = refused(&mut state, &data(vec![empty]), &ApplyOptions::default());
+        assert!(err.contains("no rows"), "{err}");
+        // No series at all.
+        let err = refused(&mut state, &data(Vec::new()), &ApplyOptions::default());
+        assert!(err.contains("no series"), "{err}");
+        // Other channels than the model was fitted on.
+        let mut renamed = series("a");
+        renamed.columns = vec!["other".into()];
+        let err = refused(&mut state, &data(vec![renamed]), &ApplyOptions::default());
+        assert!(err.contains("other") && err.contains("value"), "{err}");
+        // A dataset the version does not have, and an ambiguous one.
+        let options = ApplyOptions {
+            dataset: Some("nope".into()),
+            ..ApplyOptions::default()
+        };
+        let err = refused(&mut state, &data(vec![series("a")]), &options);
+        assert!(err.contains("nope") && err.contains("--dataset"), "{err}");
+        let mut second = state.series[0].clone();
+        second.dataset = "e".into();
+        second.key = "e/a".into();
+        state.series.push(second);
+        let err = refused(
+            &mut state,
+            &data(vec![series("a")]),
+            &ApplyOptions::default(),
+        );
+        assert!(err.contains("ambiguous") && err.contains("d, e"), "{err}");
+    }
+
+    #[test]
+    fn a_new_series_is_fitted_on_its_first_rows_when_asked() {
+        let (mut state, _) = single(3.0);
+        let options = ApplyOptions {
+            fit_new: true,
+            fit_rows: Some(200),
+            ..ApplyOptions::default()
+        };
+        let applied = apply(&mut state, &data(vec![series("b")]), &options).expect("applied");
+        assert_eq!(applied.series[0].fitted_new, Some(200));
+        assert!(applied.series[0].detected[450]);
+    }
+}

@@ -661,12 +661,12 @@ mod finite_or_null {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ndarray::Array2;
 
     /// 600 hourly rows: a daily sine with noise-free spikes at rows 450 and 520.
-    fn series(name: &str) -> Series {
+    pub(crate) fn series(name: &str) -> Series {
         let n = 600;
         let values: Vec<f64> = (0..n)
             .map(|t| {
@@ -700,7 +700,7 @@ mod tests {
         m
     }
 
-    fn single(threshold: f64) -> (VersionState, Series) {
+    pub(crate) fn single(threshold: f64) -> (VersionState, Series) {
         let s = series("a");
         let m = member(
             detector(serde_json::json!({"kind": "rolling_zscore", "window": 24})),
