@@ -68,7 +68,8 @@ pub struct Member<'a> {
 
 /// Exports the ensemble of `members` combined by `rule` as one graph with the usual inputs
 /// (`x` `[batch, window, channels]`, the longest member window) and outputs (`score`,
-/// `is_anomaly`).
+/// `is_anomaly`). One member with weight 1 under [`Rule::Mean`] is that family with its
+/// scales applied (its `family` is `<family>+calibration`).
 pub fn export_ensemble(
     members: &[Member<'_>],
     rule: Rule,
@@ -79,11 +80,8 @@ pub fn export_ensemble(
         family: "ensemble".to_string(),
         reason,
     };
-    if members.len() < 2 {
-        return Err(refuse(format!(
-            "{} members: an ensemble needs two",
-            members.len()
-        )));
+    if members.is_empty() {
+        return Err(refuse("no members".to_string()));
     }
     let member_options = ExportOptions {
         threshold: f64::INFINITY,
@@ -197,7 +195,12 @@ pub fn export_ensemble(
     );
     let nodes = g.n_nodes();
     let families: Vec<&str> = graphs.iter().map(|o| o.family.as_str()).collect();
-    let mut meta = metadata("ensemble", options, window, channels);
+    // One member: a family with its score map inside (a conformally calibrated version).
+    let label = match families.as_slice() {
+        [one] => format!("{one}+calibration"),
+        _ => "ensemble".to_string(),
+    };
+    let mut meta = metadata(&label, options, window, channels);
     meta.push(("vigil.members".to_string(), families.join(",")));
     let bytes = g.finish(
         "vigil_ensemble",
@@ -248,7 +251,7 @@ pub fn export_ensemble(
     let relative = f64::from(f32::EPSILON);
     Ok(OnnxModel {
         bytes,
-        family: "ensemble".to_string(),
+        family: label,
         input_window: window,
         channels,
         feature_dim: graphs.iter().map(|o| o.feature_dim).max().unwrap_or(0),

@@ -164,6 +164,71 @@ fn knn_methods_match_onnx_runtime() {
     }
 }
 
+/// A conformally calibrated family: the graph carries the training scores and scores the
+/// share of them strictly below the family's score, as vigil's calibration does; the
+/// threshold is on that share.
+#[test]
+fn a_conformally_calibrated_knn_is_one_graph_with_its_training_scores() {
+    use vigil_export::{Member, Rule, Scale, export_ensemble};
+    use vigil_train::detectors::knn::KnnParams;
+    let train = common::series(600, 2, 5);
+    let test = common::series(500, 2, 6);
+    let params = KnnParams::default().with_features(FeatureParams::default().with_window(2));
+    let model = FittedModel::Knn(params.check().unwrap().fit(&train).unwrap());
+    let mut sorted = model.score(&train).unwrap().values;
+    sorted.sort_by(f64::total_cmp);
+    let share = |s: f64| sorted.partition_point(|v| *v < s) as f64 / sorted.len() as f64;
+    let vigil: Vec<f64> = model
+        .score(&test)
+        .unwrap()
+        .values
+        .iter()
+        .map(|&s| share(s))
+        .collect();
+    let threshold = common::threshold_between(&vigil, 0.95);
+    let member = Member {
+        model: &model,
+        scales: vec![Scale::Rank {
+            sorted: sorted.clone(),
+            strict: true,
+        }],
+        weight: 1.0,
+        vote: 0.0,
+    };
+    let options = ExportOptions {
+        threshold,
+        dataset_fingerprint: None,
+    };
+    let onnx = export_ensemble(&[member], Rule::Mean, &options).unwrap();
+    assert_eq!(onnx.family, "knn+calibration");
+    let Some(env) = common::runtime() else { return };
+    let (x, shape, ends) = common::windows(&test, onnx.input_window);
+    let (score, flag) = common::score_ort(env, &onnx.bytes, &x, shape);
+    let expected: Vec<f64> = ends.iter().map(|&t| vigil[t]).collect();
+    let expected_flag: Vec<bool> = expected.iter().map(|&s| s >= threshold).collect();
+    let worst = score
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| {
+            (f64::from(*a) - b).abs() / (onnx.score_tolerance + onnx.relative_tolerance * b.abs())
+        })
+        .fold(0.0, f64::max);
+    assert!(worst <= 1.0, "worst Δ/tolerance {worst}");
+    assert_eq!(flag, expected_flag);
+    assert!(expected_flag.iter().filter(|f| **f).count() > 5);
+    let dir = tempfile::tempdir().unwrap();
+    common::check_python(
+        dir.path(),
+        &onnx.bytes,
+        &x,
+        shape,
+        &expected,
+        &expected_flag,
+        onnx.score_tolerance,
+        onnx.relative_tolerance,
+    );
+}
+
 #[test]
 fn pca_matches_onnx_runtime() {
     use vigil_train::detectors::pca::PcaParams;

@@ -198,6 +198,51 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
             .series(key)
             .expect("selected keys come from the state");
         let one = match &state.model {
+            ModelState::Single(member)
+                if matches!(
+                    member.calibration.get(key),
+                    Some(Normaliser::Conformal { .. } | Normaliser::Rank { .. })
+                ) =>
+            {
+                // A conformal calibration is a step function of the training scores: the
+                // graph carries them and maps the score before the threshold.
+                let model = &member.models[key];
+                let one = [vigil_export::Member {
+                    model,
+                    scales: member
+                        .calibration
+                        .get(key)
+                        .map(scale_of)
+                        .into_iter()
+                        .collect(),
+                    weight: 1.0,
+                    vote: 0.0,
+                }];
+                let options = ExportOptions {
+                    threshold: series.threshold,
+                    dataset_fingerprint: fingerprint.clone(),
+                };
+                match vigil_export::export_ensemble(&one, Rule::Mean, &options) {
+                    Ok(onnx) => {
+                        let mut spec = spec_json(&version, key, model, &onnx);
+                        spec["threshold"] = json!(series.threshold);
+                        spec["calibration"] = json!(member.calibration.get(key));
+                        spec["threshold_rule"] = json!(
+                            "is_anomaly = score >= threshold; the graph's score is the \
+                             calibrated one (the share of training scores below the family's \
+                             raw score), as vigil thresholds it"
+                        );
+                        Exported {
+                            key: key.clone(),
+                            dir,
+                            family: onnx.family.clone(),
+                            graphs: vec![("model.onnx".to_string(), onnx)],
+                            spec,
+                        }
+                    }
+                    Err(e) => return Ok(Err(unsupported(&version, key, e))),
+                }
+            }
             ModelState::Single(member) => {
                 let model = &member.models[key];
                 let threshold = match raw_threshold(&version, member, key, series.threshold) {
@@ -298,8 +343,8 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
 }
 
 /// The series' threshold on the graph's (raw) score scale. A robust-z calibration is affine,
-/// so `(s - median) / scale >= t` is `s >= median + scale * t`; a conformal calibration
-/// (a step function of the training scores) has no ONNX form yet.
+/// so `(s - median) / scale >= t` is `s >= median + scale * t` (a conformal one is exported
+/// with its training scores inside the graph instead, see the caller).
 fn raw_threshold(
     version: &ModelVersion,
     member: &Member,
@@ -309,14 +354,12 @@ fn raw_threshold(
     match member.calibration.get(key) {
         None | Some(Normaliser::Identity) => Ok(threshold),
         Some(Normaliser::RobustZ { median, scale }) => Ok(median + scale * threshold),
-        Some(_) => Err(refuse(
+        Some(other) => Err(refuse(
             format!(
-                "{}@{} series {key:?}: its scores are calibrated conformally (share of \
-                 training scores below), which has no ONNX form yet",
+                "{}@{} series {key:?}: calibration {other:?} has no threshold on the raw scale",
                 version.model, version.version
             ),
-            "train with `calibrate = \"robust_z\"` (an affine map the export folds into the \
-             threshold) or without calibration",
+            "this is a bug in vigil's export; please report it",
         )),
     }
 }
