@@ -18,10 +18,10 @@
 
 use vigil_train::detectors::cusum::{CusumModel, Target};
 
-use crate::graph::{Attr, Dim, Graph};
+use crate::graph::Graph;
 use crate::iforest::finish;
-use crate::proto::data_type;
 use crate::stats::{SPREAD_FLOOR, combine_channels};
+use crate::streaming::{self, Streaming};
 use crate::{ExportError, ExportOptions, OnnxModel, StateSpec};
 use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
@@ -143,33 +143,19 @@ pub(crate) fn export(
     let p = &model.params;
     let n_state = STATE_LAYOUT.len();
     let mut g = Graph::new();
-    g.input_f32(
-        "x",
-        &[Dim::Named("batch"), Dim::Fixed(1), Dim::Fixed(c)],
-        "the new row of each series",
-    );
-    g.input_f64(
-        "state",
-        &[Dim::Named("batch"), Dim::Fixed(c), Dim::Fixed(n_state)],
+    let scales: Vec<f64> = model.channels.iter().map(|f| f.scale).collect();
+    let Streaming {
+        x,
+        state: s,
+        axis1,
+        axis2,
+    } = streaming::inputs(
+        &mut g,
+        &scales,
+        n_state,
         "the CUSUM state after the previous row (level chart, trend chart, previous value per \
          channel); see spec.json for the initial state",
     );
-    let axis1 = g.const_i64("axis1", &[1], &[1]);
-    let axis2 = g.const_i64("axis2", &[1], &[2]);
-    let x = g.op(
-        "Cast",
-        &["x"],
-        vec![("to", Attr::Int(i64::from(data_type::DOUBLE)))],
-    );
-    let x = g.op("Squeeze", &[&x, &axis1], vec![]);
-    let scales: Vec<f64> = model.channels.iter().map(|f| f.scale).collect();
-    let scale = g.const_f64("channel_scale", &[1, c], &scales);
-    let x = g.op("Div", &[&x, &scale], vec![]);
-    let parts = g.op_n("Split", &["state"], vec![("axis", Attr::Int(2))], n_state);
-    let s: Vec<String> = parts
-        .iter()
-        .map(|part| g.op("Squeeze", &[part, &axis2], vec![]))
-        .collect();
     let chart = |at: usize| Chart {
         reference: s[at].clone(),
         sum: s[at + 1].clone(),
@@ -251,18 +237,7 @@ pub(crate) fn export(
         trend_after.lower,
         previous_after,
     ];
-    let stacked: Vec<String> = entries
-        .iter()
-        .map(|v| g.op("Unsqueeze", &[v, &axis2], vec![]))
-        .collect();
-    let refs: Vec<&str> = stacked.iter().map(String::as_str).collect();
-    g.op_to("Concat", &refs, vec![("axis", Attr::Int(2))], "state_out");
-    g.trailing_output(
-        "state_out",
-        data_type::DOUBLE,
-        &[Dim::Named("batch"), Dim::Fixed(c), Dim::Fixed(n_state)],
-        "the state after this row: feed it as `state` with the next row",
-    );
+    streaming::state_out(&mut g, &entries, c, &axis2);
     let zero = g.const_f64("zero_flag", &[], &[0.0]);
     let never_row = g.op("IsNaN", &[&zero], vec![]);
     let mut out = finish(g, score, &never_row, options, "cusum", 1, c, c)?;

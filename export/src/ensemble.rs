@@ -18,6 +18,7 @@ use prost::Message;
 use vigil_train::FittedModel;
 
 use crate::graph::{Attr, Dim, Graph};
+use crate::iforest::score_outputs;
 use crate::proto::{ModelProto, data_type};
 use crate::{ExportError, ExportOptions, OnnxModel, export, metadata};
 
@@ -168,30 +169,11 @@ pub fn export_ensemble(
     let bad = g.op("Or", &[&nan, &inf], vec![]);
     let zero = g.const_f64("zero", &[], &[0.0]);
     let score64 = g.op("Where", &[&bad, &zero, &combined], vec![]);
-    let threshold = g.const_f64("threshold", &[], &[options.threshold]);
-    g.op_to(
-        "GreaterOrEqual",
-        &[&score64, &threshold],
-        vec![],
-        "is_anomaly",
-    );
-    g.op_to(
-        "Cast",
-        &[&score64],
-        vec![("to", Attr::Int(i64::from(data_type::FLOAT)))],
-        "score",
-    );
-    g.output(
-        "score",
-        data_type::FLOAT,
-        &[Dim::Named("batch")],
+    score_outputs(
+        &mut g,
+        &score64,
+        options.threshold,
         "the ensemble's score of the last row",
-    );
-    g.output(
-        "is_anomaly",
-        data_type::BOOL,
-        &[Dim::Named("batch")],
-        "score >= threshold (float64 comparison)",
     );
     let nodes = g.n_nodes();
     let families: Vec<&str> = graphs.iter().map(|o| o.family.as_str()).collect();

@@ -18,10 +18,10 @@
 
 use vigil_train::detectors::ewma::EwmaModel;
 
-use crate::graph::{Attr, Dim, Graph};
+use crate::graph::Graph;
 use crate::iforest::finish;
-use crate::proto::data_type;
 use crate::stats::{SPREAD_FLOOR, combine_channels};
+use crate::streaming::{self, Streaming};
 use crate::{ExportError, ExportOptions, OnnxModel, StateSpec};
 use crate::{RELATIVE_TOLERANCE, SCORE_TOLERANCE};
 
@@ -36,42 +36,19 @@ pub(crate) fn export(model: &EwmaModel, options: &ExportOptions) -> Result<OnnxM
     let alpha = model.alpha;
     let adjust = model.params.adjust;
     let mut g = Graph::new();
-    g.input_f32(
-        "x",
-        &[Dim::Named("batch"), Dim::Fixed(1), Dim::Fixed(c)],
-        "the new row of each series",
-    );
-    g.input_f64(
-        "state",
-        &[
-            Dim::Named("batch"),
-            Dim::Fixed(c),
-            Dim::Fixed(STATE_LAYOUT.len()),
-        ],
+    let scales: Vec<f64> = model.channels.iter().map(|f| f.scale).collect();
+    let Streaming {
+        x,
+        state: s,
+        axis1,
+        axis2,
+    } = streaming::inputs(
+        &mut g,
+        &scales,
+        STATE_LAYOUT.len(),
         "the EWMA state after the previous row (observations, mean, cov, sum_wt, sum_wt2, \
          old_wt per channel); [0, NaN, 0, 1, 1, 1] before the first row",
     );
-    let axis1 = g.const_i64("axis1", &[1], &[1]);
-    let axis2 = g.const_i64("axis2", &[1], &[2]);
-    let x = g.op(
-        "Cast",
-        &["x"],
-        vec![("to", Attr::Int(i64::from(data_type::DOUBLE)))],
-    );
-    let x = g.op("Squeeze", &[&x, &axis1], vec![]);
-    let scales: Vec<f64> = model.channels.iter().map(|f| f.scale).collect();
-    let scale = g.const_f64("channel_scale", &[1, c], &scales);
-    let x = g.op("Div", &[&x, &scale], vec![]);
-    let parts = g.op_n(
-        "Split",
-        &["state"],
-        vec![("axis", Attr::Int(2))],
-        STATE_LAYOUT.len(),
-    );
-    let s: Vec<String> = parts
-        .iter()
-        .map(|p| g.op("Squeeze", &[p, &axis2], vec![]))
-        .collect();
     let (obs, mean, cov, sum_wt, sum_wt2, old_wt) = (&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]);
     let zero = g.const_f64("zero", &[], &[0.0]);
     let one = g.const_f64("one", &[], &[1.0]);
@@ -160,21 +137,11 @@ pub(crate) fn export(model: &EwmaModel, options: &ExportOptions) -> Result<OnnxM
     let new_sw = pick(&mut g, sum_wt, &sw, sum_wt);
     let new_sw2 = pick(&mut g, sum_wt2, &sw2, sum_wt2);
     let new_ow = pick(&mut g, old_wt, &ow, old_wt);
-    let stacked: Vec<String> = [new_obs, new_mean, new_cov, new_sw, new_sw2, new_ow]
-        .iter()
-        .map(|v| g.op("Unsqueeze", &[v, &axis2], vec![]))
-        .collect();
-    let refs: Vec<&str> = stacked.iter().map(String::as_str).collect();
-    g.op_to("Concat", &refs, vec![("axis", Attr::Int(2))], "state_out");
-    g.trailing_output(
-        "state_out",
-        data_type::DOUBLE,
-        &[
-            Dim::Named("batch"),
-            Dim::Fixed(c),
-            Dim::Fixed(STATE_LAYOUT.len()),
-        ],
-        "the state after this row: feed it as `state` with the next row",
+    streaming::state_out(
+        &mut g,
+        &[new_obs, new_mean, new_cov, new_sw, new_sw2, new_ow],
+        c,
+        &axis2,
     );
     let never = g.op("IsNaN", &[&zero], vec![]);
     let mut out = finish(g, score, &never, options, "ewma", 1, c, c)?;

@@ -203,6 +203,31 @@ pub(crate) fn export(
     )
 }
 
+/// The graph's decision and outputs from its float64 score: `is_anomaly = score64 >=
+/// threshold` in float64, and `score` as float32.
+pub(crate) fn score_outputs(g: &mut Graph, score64: &str, threshold: f64, meaning: &str) {
+    let threshold = g.const_f64("threshold", &[], &[threshold]);
+    g.op_to(
+        "GreaterOrEqual",
+        &[score64, &threshold],
+        vec![],
+        "is_anomaly",
+    );
+    g.op_to(
+        "Cast",
+        &[score64],
+        vec![("to", Attr::Int(i64::from(data_type::FLOAT)))],
+        "score",
+    );
+    g.output("score", data_type::FLOAT, &[Dim::Named("batch")], meaning);
+    g.output(
+        "is_anomaly",
+        data_type::BOOL,
+        &[Dim::Named("batch")],
+        "score >= threshold (float64 comparison)",
+    );
+}
+
 /// Zeroes invalid rows, applies the threshold, and writes the outputs and metadata.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish(
@@ -217,30 +242,11 @@ pub(crate) fn finish(
 ) -> Result<OnnxModel, ExportError> {
     let zero = g.const_f64("zero_score", &[], &[0.0]);
     let score64 = g.op("Where", &[invalid, &zero, &score64], vec![]);
-    let threshold = g.const_f64("threshold", &[], &[options.threshold]);
-    g.op_to(
-        "GreaterOrEqual",
-        &[&score64, &threshold],
-        vec![],
-        "is_anomaly",
-    );
-    g.op_to(
-        "Cast",
-        &[&score64],
-        vec![("to", Attr::Int(i64::from(data_type::FLOAT)))],
-        "score",
-    );
-    g.output(
-        "score",
-        data_type::FLOAT,
-        &[Dim::Named("batch")],
+    score_outputs(
+        &mut g,
+        &score64,
+        options.threshold,
         "vigil's score of the last row",
-    );
-    g.output(
-        "is_anomaly",
-        data_type::BOOL,
-        &[Dim::Named("batch")],
-        "score >= threshold (float64 comparison)",
     );
     let nodes = g.n_nodes();
     let meta = metadata(family, options, window, channels);

@@ -43,6 +43,7 @@ mod lstm;
 mod point;
 mod proto;
 mod stats;
+mod streaming;
 
 use serde::Serialize;
 use vigil_train::{DetectorKind, FittedModel};
