@@ -14,22 +14,7 @@ use vigil_datasets::{
 };
 
 fn nab_dir() -> PathBuf {
-    let shared = std::env::var_os("VIGIL_SHARED_DATASETS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        },
-        PathBuf::from,
-    );
-    let nab = shared.join("nab");
-    assert!(
-        nab.join("data").is_dir(),
-        "NAB is not at {}: set VIGIL_SHARED_DATASETS",
-        nab.display()
-    );
-    nab
+    vigil_testkit::dataset("nab")
 }
 
 fn load(c: &mut Criterion) {

@@ -10,21 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vigil_datasets::{Dataset, load_asd, load_smd, load_ucr};
 
 fn shared(name: &str) -> PathBuf {
-    let root = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        });
-    let dir = root.join(name);
-    assert!(
-        dir.is_dir(),
-        "real dataset {} not found (set VIGIL_SHARED_DATASETS)",
-        dir.display()
-    );
-    dir
+    vigil_testkit::dataset(name)
 }
 
 fn bench_layout(

@@ -7,20 +7,7 @@ use std::path::{Path, PathBuf};
 /// from this crate. Panics (fails the test) with a clear message when it is missing: real-data
 /// tests must never skip silently.
 pub fn shared_datasets() -> PathBuf {
-    let dir = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        });
-    assert!(
-        dir.is_dir(),
-        "real datasets not found at {} (set VIGIL_SHARED_DATASETS to the shared datasets folder)",
-        dir.display()
-    );
-    dir
+    vigil_testkit::shared_datasets()
 }
 
 /// One real dataset folder (`smd`, `asd`, `ucr`, `nab`), which must exist.

@@ -2,8 +2,6 @@
 //! profiles with the exact corpus threshold search; and sort-once sweeps (PR curve, best-F1) at
 //! 1k–1M points. Data is built outside the timed loops.
 
-use std::path::PathBuf;
-
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,15 +12,7 @@ use vigil_eval::threshold::{Objective, SeriesScores, best_threshold};
 
 /// (scores, windows) of every development file, from NAB's numenta per-row results.
 fn nab_corpus() -> Vec<(Vec<f64>, Vec<Window>)> {
-    let root = std::env::var_os("VIGIL_SHARED_DATASETS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        },
-        PathBuf::from,
-    );
+    let root = vigil_testkit::shared_datasets();
     let results = root.join("nab/reference/results/numenta");
     assert!(
         results.is_dir(),

@@ -212,12 +212,7 @@ fn an_interrupted_run_resumes_where_it_stopped_with_the_same_result() {
 
 /// A UCR spec over the first two archive series, ranked by `ucr_top1` with `slack`.
 fn ucr_spec_text(db: &str, slack: usize) -> String {
-    // The shared-datasets rule of the other test crates: VIGIL_SHARED_DATASETS, else beside
-    // the checkout (a clone elsewhere, as in a fresh-clone check, sets the variable).
-    let shared = std::env::var("VIGIL_SHARED_DATASETS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets").to_string()
-    });
-    let ucr = format!("{shared}/ucr");
+    let ucr = vigil_testkit::dataset("ucr").display().to_string();
     format!(
         r#"
 name = "ucr_small"

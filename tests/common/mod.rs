@@ -3,20 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 /// `../shared/datasets` (or `VIGIL_SHARED_DATASETS`); fails when it is missing.
 pub fn shared_datasets() -> PathBuf {
-    let path = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        path.join("nab").is_dir(),
-        "shared datasets not found at {}; set VIGIL_SHARED_DATASETS",
-        path.display()
-    );
-    path
+    vigil_testkit::shared_datasets()
 }
 
 /// The `vigil` binary with `args`, isolated from the caller's log level, registry and shard

@@ -22,14 +22,7 @@ use vigil_train::detectors::zscore::RollingZScoreParams;
 use vigil_train::{DetectorSpec, FittedModel};
 
 fn shared_datasets() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        })
+    vigil_testkit::shared_datasets()
 }
 
 struct Outcome {

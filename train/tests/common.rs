@@ -8,20 +8,7 @@ use vigil_datasets::Series;
 /// The shared datasets folder (`VIGIL_SHARED_DATASETS` overrides); panics with a clear
 /// message when it is missing: these tests must fail, not skip, without their data.
 pub fn shared_datasets() -> PathBuf {
-    let path = std::env::var_os("VIGIL_SHARED_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        });
-    assert!(
-        path.join("nab/data").is_dir(),
-        "shared datasets not found at {} (hint: set VIGIL_SHARED_DATASETS to the folder holding nab/)",
-        path.display()
-    );
-    path
+    vigil_testkit::shared_datasets()
 }
 
 /// The `value` column of a NAB file, e.g. `realKnownCause/nyc_taxi.csv`.

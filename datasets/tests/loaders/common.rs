@@ -5,21 +5,7 @@ use std::path::{Path, PathBuf};
 /// The shared real datasets: `$VIGIL_SHARED_DATASETS`, else `../shared/datasets` beside the
 /// repository. Missing data fails the test: it is never skipped.
 pub fn shared_datasets() -> PathBuf {
-    let dir = std::env::var_os("VIGIL_SHARED_DATASETS").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/datasets"
-            ))
-        },
-        PathBuf::from,
-    );
-    assert!(
-        dir.is_dir(),
-        "the shared datasets are not at {}: set VIGIL_SHARED_DATASETS to the folder holding nab/, smd/, asd/ and ucr/",
-        dir.display()
-    );
-    dir
+    vigil_testkit::shared_datasets()
 }
 
 /// The NAB folder of the shared datasets.
