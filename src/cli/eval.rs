@@ -265,26 +265,14 @@ fn config_from(args: &EvalArgs, policy: &str) -> Result<EvalConfig> {
     })
 }
 
-/// `500ms`, `30s`, `5m`, `2h`, `1d`; a bare number is seconds.
-fn parse_duration_ms(text: &str, flag: &str) -> Result<i64> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.trim().parse().map_err(|_| {
-        anyhow!("{flag} `{text}` is not a duration; hint: write e.g. 300s, 5m, 1h or 500ms")
-    })?;
-    let factor = match unit {
-        "" | "s" => 1_000.0,
-        "ms" => 1.0,
-        "m" | "min" => 60_000.0,
-        "h" => 3_600_000.0,
-        "d" => 86_400_000.0,
-        other => bail!("{flag}: unknown unit `{other}`; hint: use ms, s, m, h or d"),
-    };
-    if value < 0.0 || !value.is_finite() {
-        bail!("{flag} `{text}` must be a non-negative duration; hint: use 0 to switch it off");
+/// A duration flag: `0` switches it off; anything else is a Prometheus duration (`500ms`,
+/// `30s`, `5m`, `1h30m`, `1d`, or a bare number of seconds), read by the one duration parser
+/// vigil has (`vigil_pull::time::parse_duration`, which `vigil datasets pull` uses).
+fn parse_duration_ms(text: &str, flag: &'static str) -> Result<i64> {
+    if text.trim().parse::<f64>().is_ok_and(|v| v == 0.0) {
+        return Ok(0);
     }
-    Ok((value * factor).round() as i64)
+    Ok(vigil_pull::time::parse_duration(flag, text)?)
 }
 
 fn parse_bands(text: &str) -> Result<SeverityBands> {
@@ -319,6 +307,11 @@ mod tests {
             parse_duration_ms("250ms", "--cooldown").expect("valid duration"),
             250
         );
+        assert_eq!(
+            parse_duration_ms("1h30m", "--cooldown").expect("valid duration"),
+            5_400_000
+        );
+        assert_eq!(parse_duration_ms("0", "--cooldown").expect("off"), 0);
         let err = parse_duration_ms("5 parsecs", "--cooldown")
             .expect_err("invalid duration")
             .to_string();
