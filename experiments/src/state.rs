@@ -194,13 +194,13 @@ impl Member {
             })?;
         self.models.insert(key.to_string(), model);
         self.calibration.remove(key);
-        let raw = self.score(key, series)?.values;
+        let mut scores = self.score(key, series)?.values;
         if let Some(kind) = calibrate {
-            let cal = Normaliser::fit(kind, &raw[..train_rows]);
+            let cal = Normaliser::fit(kind, &scores[..train_rows]);
+            scores.iter_mut().for_each(|v| *v = cal.apply(*v));
             self.calibration.insert(key.to_string(), cal);
-            return Ok(self.score(key, series)?.values);
         }
-        Ok(raw)
+        Ok(scores)
     }
 }
 

@@ -31,7 +31,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use vigil_experiments::ensemble::Normaliser;
 use vigil_experiments::spec::EnsembleMode;
-use vigil_experiments::state::{EnsembleState, Member, ModelState, VersionState};
+use vigil_experiments::state::{EnsembleState, ModelState, VersionState};
 use vigil_export::{ExportError, ExportOptions, OnnxModel, Rule, Scale};
 use vigil_registry::{DEFAULT_DB_URL, ModelRef, ModelVersion, NamedArtifact, Registry, sha256_hex};
 use vigil_train::FittedModel;
@@ -198,67 +198,50 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
             .series(key)
             .expect("selected keys come from the state");
         let one = match &state.model {
-            ModelState::Single(member)
-                if matches!(
-                    member.calibration.get(key),
-                    Some(Normaliser::Conformal { .. } | Normaliser::Rank { .. })
-                ) =>
-            {
-                // A conformal calibration is a step function of the training scores: the
-                // graph carries them and maps the score before the threshold.
-                let model = &member.models[key];
-                let one = [vigil_export::Member {
-                    model,
-                    scales: member
-                        .calibration
-                        .get(key)
-                        .map(scale_of)
-                        .into_iter()
-                        .collect(),
-                    weight: 1.0,
-                    vote: 0.0,
-                }];
-                let options = ExportOptions {
-                    threshold: series.threshold,
-                    dataset_fingerprint: fingerprint.clone(),
-                };
-                match vigil_export::export_ensemble(&one, Rule::Mean, &options) {
-                    Ok(onnx) => {
-                        let mut spec = spec_json(&version, key, model, &onnx);
-                        spec["threshold"] = json!(series.threshold);
-                        spec["calibration"] = json!(member.calibration.get(key));
-                        spec["threshold_rule"] = json!(
-                            "is_anomaly = score >= threshold; the graph's score is the \
-                             calibrated one (the share of training scores below the family's \
-                             raw score), as vigil thresholds it"
-                        );
-                        Exported {
-                            key: key.clone(),
-                            dir,
-                            family: onnx.family.clone(),
-                            graphs: vec![("model.onnx".to_string(), onnx)],
-                            spec,
-                        }
-                    }
-                    Err(e) => return Ok(Err(unsupported(&version, key, e))),
-                }
-            }
             ModelState::Single(member) => {
                 let model = &member.models[key];
-                let threshold = match raw_threshold(&version, member, key, series.threshold) {
-                    Ok(t) => t,
-                    Err(refusal) => return Ok(Err(refusal)),
+                let calibration = member.calibration.get(key);
+                // A conformal calibration is a step function of the training scores: the
+                // graph carries them and scores the calibrated value; a robust-z one is affine
+                // and folds into the threshold on the raw score.
+                let conformal = matches!(
+                    calibration,
+                    Some(Normaliser::Conformal { .. } | Normaliser::Rank { .. })
+                );
+                let threshold = if conformal {
+                    series.threshold
+                } else {
+                    raw_threshold(calibration, series.threshold)
                 };
                 let options = ExportOptions {
                     threshold,
                     dataset_fingerprint: fingerprint.clone(),
                 };
-                match vigil_export::export(model, &options) {
+                let exported = if conformal {
+                    let one = [vigil_export::Member {
+                        model,
+                        scales: calibration.map(scale_of).into_iter().collect(),
+                        weight: 1.0,
+                        vote: 0.0,
+                    }];
+                    vigil_export::export_ensemble(&one, Rule::Mean, &options)
+                } else {
+                    vigil_export::export(model, &options)
+                };
+                match exported {
                     Ok(onnx) => {
                         let mut spec = spec_json(&version, key, model, &onnx);
                         spec["threshold"] = json!(threshold);
-                        if let Some(c) = member.calibration.get(key) {
+                        if let Some(c) = calibration {
                             spec["calibration"] = json!(c);
+                        }
+                        if conformal {
+                            spec["threshold_rule"] = json!(
+                                "is_anomaly = score >= threshold; the graph's score is the \
+                                 calibrated one (the share of training scores below the \
+                                 family's raw score), as vigil thresholds it"
+                            );
+                        } else if calibration.is_some() {
                             spec["calibrated_threshold"] = json!(series.threshold);
                         }
                         Exported {
@@ -342,25 +325,13 @@ fn export(args: &ExportArgs) -> anyhow::Result<Result<Value, Refusal>> {
     Ok(Ok(manifest))
 }
 
-/// The series' threshold on the graph's (raw) score scale. A robust-z calibration is affine,
-/// so `(s - median) / scale >= t` is `s >= median + scale * t` (a conformal one is exported
-/// with its training scores inside the graph instead, see the caller).
-fn raw_threshold(
-    version: &ModelVersion,
-    member: &Member,
-    key: &str,
-    threshold: f64,
-) -> Result<f64, Refusal> {
-    match member.calibration.get(key) {
-        None | Some(Normaliser::Identity) => Ok(threshold),
-        Some(Normaliser::RobustZ { median, scale }) => Ok(median + scale * threshold),
-        Some(other) => Err(refuse(
-            format!(
-                "{}@{} series {key:?}: calibration {other:?} has no threshold on the raw scale",
-                version.model, version.version
-            ),
-            "this is a bug in vigil's export; please report it",
-        )),
+/// The series' threshold on the graph's raw score scale: a robust-z calibration is affine,
+/// so `(s - median) / scale >= t` is `s >= median + scale * t`; without one it is `t`. (A
+/// conformal calibration is exported inside the graph instead, see the caller.)
+fn raw_threshold(calibration: Option<&Normaliser>, threshold: f64) -> f64 {
+    match calibration {
+        Some(Normaliser::RobustZ { median, scale }) => median + scale * threshold,
+        _ => threshold,
     }
 }
 
